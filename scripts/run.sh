@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The main job on embedded defaults: verify the real hardware vectors with the
+# built-in Intel root at a time inside each vector's collateral window, and
+# print the verdicts and claims. Point COCOON_VECTORS at another copy.
+set -uo pipefail
+bin=${1:-build/bin}
+here=$(cd "$(dirname "$0")/.." && pwd)
+vectors=${COCOON_VECTORS:-$here/../shared/vectors}
+if [ ! -d "$vectors" ]; then
+  echo "run: no vectors at $vectors; set COCOON_VECTORS to the directory holding sgx/, tdx/ and snp/" >&2
+  exit 2
+fi
+status=0
+run() {
+  local title=$1; shift
+  echo "=== $title"
+  echo "\$ cocoon $*"
+  "$bin/cocoon" "$@"
+  local rc=$?
+  echo "(exit $rc)"
+  echo
+  return 0
+}
+# Pinned times: one second before the earliest nextUpdate in each collateral set.
+run "Intel SGX quote v3 (Phala dcap-qvl sample)" verify --evidence "$vectors/sgx/quote.bin" \
+  --collateral "$vectors/sgx/collateral.json" --at 2025-07-19T10:01:17Z
+run "Intel TDX quote v4 (Phala dcap-qvl sample)" verify --evidence "$vectors/tdx/quote.bin" \
+  --collateral "$vectors/tdx/collateral.json" --at 2025-07-19T10:00:34Z
+run "Intel TDX quote v5, outdated platform" verify --evidence "$vectors/tdx/quote-outdated.bin" \
+  --collateral "$vectors/tdx/collateral-outdated.json" --at 2026-03-20T10:41:14Z
+if [ -f "$vectors/snp/report.bin" ] && "$bin/cocoon" verify --help 2>/dev/null | grep -q -- --vcek; then
+  run "AMD SEV-SNP report v2, Milan (go-sev-guest sample, debug guest)" verify --evidence "$vectors/snp/report.bin" \
+    --vcek "$vectors/snp/vcek.der" --chain "$vectors/snp/ask-ark-milan.pem" --at 2025-01-01T00:00:00Z
+fi
+exit $status

@@ -1,0 +1,16 @@
+/* Shared pieces of the cocoon command-line tool. */
+#ifndef COCOON_CLI_H
+#define COCOON_CLI_H
+
+/* Exit codes (documented in docs/cli.md). */
+#define COCOON_EXIT_ACCEPT 0
+#define COCOON_EXIT_REJECT 1
+#define COCOON_EXIT_USAGE 2
+
+int cocoon_cmd_verify(int argc, char **argv);
+int cocoon_cmd_inspect(int argc, char **argv);
+
+/* Prints "cocoon: <message>" to stderr and returns COCOON_EXIT_USAGE. */
+int cocoon_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

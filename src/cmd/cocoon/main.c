@@ -1,0 +1,49 @@
+/* cocoon: verify and inspect TEE evidence. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static const char usage[] =
+	"usage: cocoon <command> [options]\n"
+	"\n"
+	"commands:\n"
+	"  verify   verify a DCAP quote (SGX v3, TDX v4/v5) or an SEV-SNP report\n"
+	"  inspect  decode every field of a quote or report\n"
+	"  version  print the version\n"
+	"\n"
+	"Run 'cocoon <command> --help' for the options of a command.\n"
+	"Exit codes: 0 accepted, 1 rejected, 2 usage or input error.\n";
+
+int cocoon_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("cocoon: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return COCOON_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return COCOON_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "verify") == 0)
+		return cocoon_cmd_verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "inspect") == 0)
+		return cocoon_cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("cocoon %s\n", COCOON_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fputs(usage, stderr);
+	return cocoon_cli_error("unknown command '%s'", argv[1]);
+}
