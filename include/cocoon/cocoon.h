@@ -4,4 +4,8 @@
 #include "common.h"
 #include "verify.h"
 #include "dcap.h"
+#include "snp.h"
+#include "evidence.h"
+#include "policy.h"
+#include "sim.h"
 #endif

@@ -79,6 +79,30 @@ typedef enum {
 	COCOON_CHECK_APPRAISAL_TD_SEPT_VE_DISABLE,
 	COCOON_CHECK_APPRAISAL_TD_SERVICE_TD,
 	COCOON_CHECK_SIMULATION_ROOT,       /* evidence chains to an untrusted simulation root */
+	/* AMD SEV-SNP */
+	COCOON_CHECK_SNP_REPORT_FORMAT,     /* length, version, reserved fields, signature algorithm */
+	COCOON_CHECK_SNP_SIGNATURE,         /* P-384 report signature; unsigned report */
+	COCOON_CHECK_SNP_VCEK_CHAIN,        /* ARK/ASK/VCEK signatures, validity, CA flags, algorithms */
+	COCOON_CHECK_SNP_VCEK_PROFILE,      /* DN profile, key type, KDS extensions, signer kind */
+	COCOON_CHECK_SNP_CRL,               /* CRL unparsable, not signed by the ARK, stale */
+	COCOON_CHECK_SNP_CERT_REVOKED,      /* ASK/ASVK or VCEK/VLEK listed in the CRL */
+	COCOON_CHECK_SNP_PRODUCT,           /* product line unknown or inconsistent */
+	COCOON_CHECK_SNP_TCB_BINDING,       /* REPORTED_TCB versus the VCEK TCB extensions */
+	COCOON_CHECK_SNP_CHIP_ID,           /* CHIP_ID versus the VCEK HWID */
+	COCOON_CHECK_SNP_POLICY_DEBUG,
+	COCOON_CHECK_SNP_POLICY_MIGRATION_AGENT,
+	COCOON_CHECK_SNP_MIN_TCB,
+	COCOON_CHECK_SNP_GUEST_SVN,
+	COCOON_CHECK_SNP_FIRMWARE,
+	COCOON_CHECK_SNP_VMPL,
+	COCOON_CHECK_SNP_PROVISIONAL_FIRMWARE,
+	COCOON_CHECK_SNP_MEASUREMENT,
+	COCOON_CHECK_SNP_HOST_DATA,
+	COCOON_CHECK_SNP_REPORT_DATA,
+	COCOON_CHECK_SNP_FAMILY_ID,
+	COCOON_CHECK_SNP_IMAGE_ID,
+	COCOON_CHECK_SNP_ID_KEY,
+	COCOON_CHECK_SNP_AUTHOR_KEY,
 	COCOON_CHECK__COUNT
 } cocoon_check;
 

@@ -9,6 +9,7 @@
 
 int cocoon_cmd_verify(int argc, char **argv);
 int cocoon_cmd_inspect(int argc, char **argv);
+int cocoon_cmd_sim(int argc, char **argv);
 
 /* Prints "cocoon: <message>" to stderr and returns COCOON_EXIT_USAGE. */
 int cocoon_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -38,7 +38,10 @@ int cocoon_cmd_inspect(int argc, char **argv)
 		rc = cocoon_cli_error("%s", cocoon_error_last()->message);
 		goto done;
 	}
-	err = json ? cocoon_quote_inspect_json(&out, data, len) : cocoon_quote_inspect_text(&out, data, len);
+	if (cocoon_snp_report_looks_like(data, len))
+		err = json ? cocoon_snp_report_inspect_json(&out, data, len) : cocoon_snp_report_inspect_text(&out, data, len);
+	else
+		err = json ? cocoon_quote_inspect_json(&out, data, len) : cocoon_quote_inspect_text(&out, data, len);
 	if (err) {
 		rc = cocoon_cli_error("%s: %s", path, cocoon_error_last()->message);
 		goto done;

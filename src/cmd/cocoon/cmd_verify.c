@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <jansson.h>
 #include "cocoon/cocoon.h"
+#include "cocoon/sim.h"
 #include "common/util.h"
 #include "cli.h"
 #include "render.h"
@@ -30,14 +31,30 @@ static const char verify_usage[] =
 	"  --allow-debug           accept debug enclaves and TDs\n"
 	"  --allow-td-reserved-bits, --allow-missing-sept-ve-disable, --allow-service-td\n"
 	"                          relax the TD attribute appraisal\n"
+	"  --trust-sim DIR         trust the simulation root in DIR (made by 'cocoon sim init'):\n"
+	"                          development only; results say \"simulated\": true. Without\n"
+	"                          --collateral, DIR's current collateral is used\n"
 	"  --json                  print one JSON object\n"
+	"\n"
+	"AMD SEV-SNP reports (detected from the evidence):\n"
+	"  --vcek FILE             VCEK or VLEK certificate (DER or PEM)\n"
+	"  --certs FILE            the extended report's certificate table; the VCEK/VLEK is taken from it\n"
+	"  --chain FILE            ASK+ARK (or ASVK+ARK) PEM; default: the built-in AMD roots of the product\n"
+	"                          (--root FILE means the same for SNP)\n"
+	"  --crl FILE              AMD KDS CRL (DER or PEM): revocation is then checked, fail-closed\n"
+	"  --product NAME          Milan, Genoa or Turin (default: from the report or the VCEK)\n"
+	"  --policy FILE           appraisal policy, JSON (docs/cli.md); the flags below override it\n"
+	"  --allow-debug, --allow-migration-agent, --allow-provisional-firmware, --vmpl N,\n"
+	"  --min-guest-svn N, --measurement HEX, --host-data HEX, --report-data HEX\n"
 	"\n"
 	"Exit codes: 0 accepted, 1 rejected, 2 usage or input error.\n";
 
 enum {
 	OPT_EVIDENCE = 256, OPT_COLLATERAL, OPT_AT, OPT_ROOT, OPT_ALLOW_EXPIRED, OPT_ALLOW_DEBUG,
 	OPT_ALLOW_TD_RESERVED, OPT_ALLOW_NO_SEPT, OPT_ALLOW_SERVICE_TD, OPT_JSON, OPT_HELP,
-	OPT_TCB_INFO, OPT_TCB_CHAIN, OPT_QE_ID, OPT_QE_CHAIN, OPT_PCK_CRL, OPT_PCK_CRL_CHAIN, OPT_ROOT_CRL
+	OPT_TCB_INFO, OPT_TCB_CHAIN, OPT_QE_ID, OPT_QE_CHAIN, OPT_PCK_CRL, OPT_PCK_CRL_CHAIN, OPT_ROOT_CRL,
+	OPT_TRUST_SIM, OPT_VCEK, OPT_CERTS, OPT_CHAIN, OPT_CRL, OPT_PRODUCT, OPT_POLICY, OPT_ALLOW_MA,
+	OPT_ALLOW_PROVISIONAL, OPT_VMPL, OPT_MIN_GUEST_SVN, OPT_MEASUREMENT, OPT_HOST_DATA, OPT_REPORT_DATA
 };
 
 static const struct option verify_options[] = {
@@ -59,6 +76,20 @@ static const struct option verify_options[] = {
 	{ "pck-crl", required_argument, NULL, OPT_PCK_CRL },
 	{ "pck-crl-issuer-chain", required_argument, NULL, OPT_PCK_CRL_CHAIN },
 	{ "root-ca-crl", required_argument, NULL, OPT_ROOT_CRL },
+	{ "trust-sim", required_argument, NULL, OPT_TRUST_SIM },
+	{ "vcek", required_argument, NULL, OPT_VCEK },
+	{ "certs", required_argument, NULL, OPT_CERTS },
+	{ "chain", required_argument, NULL, OPT_CHAIN },
+	{ "crl", required_argument, NULL, OPT_CRL },
+	{ "product", required_argument, NULL, OPT_PRODUCT },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "allow-migration-agent", no_argument, NULL, OPT_ALLOW_MA },
+	{ "allow-provisional-firmware", no_argument, NULL, OPT_ALLOW_PROVISIONAL },
+	{ "vmpl", required_argument, NULL, OPT_VMPL },
+	{ "min-guest-svn", required_argument, NULL, OPT_MIN_GUEST_SVN },
+	{ "measurement", required_argument, NULL, OPT_MEASUREMENT },
+	{ "host-data", required_argument, NULL, OPT_HOST_DATA },
+	{ "report-data", required_argument, NULL, OPT_REPORT_DATA },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -162,6 +193,86 @@ static int load_collateral(cocoon_collateral **out, const char *collateral, pcs_
 	return 0;
 }
 
+/* SNP inputs and appraisal flags, applied over the policy file. */
+typedef struct {
+	const char *path[4]; /* vcek, certs, chain, crl */
+	uint8_t *data[4];
+	size_t len[4];
+	const char *product, *policy;
+	int allow_ma, allow_provisional, vmpl_set, vmpl;
+	long min_guest_svn;
+	const char *measurement, *host_data, *report_data;
+} snp_args;
+
+static int hex_exact(uint8_t *out, size_t n, const char *flag, const char *hex)
+{
+	if (cocoon_hex_decode(out, n, hex, strlen(hex)) != 0)
+		return cocoon_cli_error("%s: expected %zu bytes of hex (%zu characters)", flag, n, 2 * n);
+	return 0;
+}
+
+static int verify_snp(cocoon_result *result, cocoon_verifier *verifier, const uint8_t *evidence, size_t len,
+                      snp_args *a, const cocoon_verify_options *vopts, int allow_debug)
+{
+	static const char *const flags[4] = { "--vcek", "--certs", "--chain", "--crl" };
+	cocoon_snp_inputs in = COCOON_SNP_INPUTS_INIT;
+	cocoon_snp_policy policy = COCOON_SNP_POLICY_INIT;
+
+	for (int i = 0; i < 4; i++)
+		if (a->path[i] && cocoon_file_read(&a->data[i], &a->len[i], a->path[i]) != 0)
+			return cocoon_cli_error("%s: %s", flags[i], cocoon_error_last()->message);
+	if (a->policy) {
+		uint8_t *json = NULL;
+		size_t jl;
+		int err;
+		if (cocoon_file_read(&json, &jl, a->policy) != 0)
+			return cocoon_cli_error("--policy: %s", cocoon_error_last()->message);
+		err = cocoon_snp_policy_from_json(&policy, (const char *)json, jl);
+		free(json);
+		if (err)
+			return cocoon_cli_error("--policy %s: %s", a->policy, cocoon_error_last()->message);
+	}
+	if (allow_debug)
+		policy.allow_debug = 1;
+	if (a->allow_ma)
+		policy.allow_migration_agent = 1;
+	if (a->allow_provisional)
+		policy.allow_provisional_firmware = 1;
+	if (a->vmpl_set)
+		policy.vmpl = a->vmpl;
+	if (a->min_guest_svn >= 0)
+		policy.min_guest_svn = (uint32_t)a->min_guest_svn;
+	if (a->measurement) {
+		if (hex_exact(policy.measurement, 48, "--measurement", a->measurement))
+			return COCOON_EXIT_USAGE;
+		policy.has_measurement = 1;
+	}
+	if (a->host_data) {
+		if (hex_exact(policy.host_data, 32, "--host-data", a->host_data))
+			return COCOON_EXIT_USAGE;
+		policy.has_host_data = 1;
+	}
+	if (a->report_data) {
+		if (hex_exact(policy.report_data, 64, "--report-data", a->report_data))
+			return COCOON_EXIT_USAGE;
+		policy.has_report_data = 1;
+	}
+	in.vcek = a->data[0];
+	in.vcek_len = a->len[0];
+	in.certs = a->data[1];
+	in.certs_len = a->len[1];
+	in.chain = a->data[2];
+	in.chain_len = a->len[2];
+	in.crl = a->data[3];
+	in.crl_len = a->len[3];
+	in.product = a->product;
+	if (!in.vcek && !in.certs)
+		return cocoon_cli_error("an SEV-SNP report needs its VCEK/VLEK: pass --vcek FILE or --certs FILE");
+	if (cocoon_verifier_verify_snp(result, verifier, evidence, len, &in, &policy, vopts) != 0)
+		return cocoon_cli_error("verification could not run: %s", cocoon_error_last()->message);
+	return 0;
+}
+
 int cocoon_cmd_verify(int argc, char **argv)
 {
 	cocoon_verify_options vopts = COCOON_VERIFY_OPTIONS_INIT;
@@ -170,11 +281,13 @@ int cocoon_cmd_verify(int argc, char **argv)
 	cocoon_collateral *coll = NULL;
 	cocoon_result result;
 	pcs_files pcs = { 0 };
-	const char *evidence_path = NULL, *collateral_path = NULL, *root_path = NULL;
+	const char *evidence_path = NULL, *collateral_path = NULL, *root_path = NULL, *sim_dir = NULL;
+	char *sim_root = NULL, *sim_collateral = NULL;
 	uint8_t *evidence = NULL, *root = NULL;
 	size_t evidence_len = 0, root_len = 0;
 	char *json = NULL;
-	int json_out = 0, c, rc = COCOON_EXIT_USAGE;
+	int json_out = 0, c, rc = COCOON_EXIT_USAGE, is_snp;
+	snp_args snp = { .min_guest_svn = -1 };
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", verify_options, NULL)) != -1) {
@@ -202,6 +315,35 @@ int cocoon_cmd_verify(int argc, char **argv)
 		case OPT_PCK_CRL: pcs.path[PCS_PCK_CRL] = optarg; break;
 		case OPT_PCK_CRL_CHAIN: pcs.path[PCS_PCK_CRL_CHAIN] = optarg; break;
 		case OPT_ROOT_CRL: pcs.path[PCS_ROOT_CRL] = optarg; break;
+		case OPT_TRUST_SIM: sim_dir = optarg; break;
+		case OPT_VCEK: snp.path[0] = optarg; break;
+		case OPT_CERTS: snp.path[1] = optarg; break;
+		case OPT_CHAIN: snp.path[2] = optarg; break;
+		case OPT_CRL: snp.path[3] = optarg; break;
+		case OPT_PRODUCT: snp.product = optarg; break;
+		case OPT_POLICY: snp.policy = optarg; break;
+		case OPT_ALLOW_MA: snp.allow_ma = 1; break;
+		case OPT_ALLOW_PROVISIONAL: snp.allow_provisional = 1; break;
+		case OPT_VMPL:
+			if (strlen(optarg) != 1 || optarg[0] < '0' || optarg[0] > '3') {
+				rc = cocoon_cli_error("--vmpl: expected 0..3, got '%s'", optarg);
+				goto done;
+			}
+			snp.vmpl_set = 1;
+			snp.vmpl = optarg[0] - '0';
+			break;
+		case OPT_MIN_GUEST_SVN: {
+			char *end;
+			snp.min_guest_svn = strtol(optarg, &end, 0);
+			if (*end || snp.min_guest_svn < 0 || snp.min_guest_svn > 0xffffffffL) {
+				rc = cocoon_cli_error("--min-guest-svn: expected 0..4294967295, got '%s'", optarg);
+				goto done;
+			}
+			break;
+		}
+		case OPT_MEASUREMENT: snp.measurement = optarg; break;
+		case OPT_HOST_DATA: snp.host_data = optarg; break;
+		case OPT_REPORT_DATA: snp.report_data = optarg; break;
 		default: fputs(verify_usage, stderr); goto done;
 		}
 	}
@@ -218,7 +360,34 @@ int cocoon_cmd_verify(int argc, char **argv)
 		rc = cocoon_cli_error("--evidence: %s", cocoon_error_last()->message);
 		goto done;
 	}
-	if (root_path) {
+	is_snp = cocoon_snp_report_looks_like(evidence, evidence_len);
+	if (is_snp && (collateral_path || pcs.path[PCS_TCB_INFO])) {
+		rc = cocoon_cli_error("%s is an SEV-SNP report: DCAP collateral does not apply (use --vcek/--certs)",
+		                      evidence_path);
+		goto done;
+	}
+	if (is_snp && root_path && !snp.path[2])
+		snp.path[2] = root_path; /* --root: the AMD roots to trust */
+	if (sim_dir && !is_snp) {
+		/* The simulation root replaces the Intel root: evidence must chain to it. */
+		if (root_path) {
+			rc = cocoon_cli_error("--trust-sim and --root are exclusive");
+			goto done;
+		}
+		int tdx = evidence_len >= 8 && cocoon_le32(evidence + 4) == 0x81;
+		if (!(sim_root = cocoon_sim_path(sim_dir, "intel/root.pem")) ||
+		    !(sim_collateral = cocoon_sim_path(sim_dir, tdx ? "intel/collateral-tdx.json"
+		                                                    : "intel/collateral-sgx.json"))) {
+			rc = cocoon_cli_error("out of memory");
+			goto done;
+		}
+		root_path = sim_root;
+		ropts.trust_simulation = 1;
+		if (!collateral_path && !pcs.path[PCS_TCB_INFO])
+			collateral_path = sim_collateral;
+		fprintf(stderr, "cocoon: WARNING: trusting the simulation root in %s (development only)\n", sim_dir);
+	}
+	if (root_path && !is_snp) {
 		if (cocoon_file_read(&root, &root_len, root_path) != 0) {
 			rc = cocoon_cli_error("--root: %s", cocoon_error_last()->message);
 			goto done;
@@ -230,11 +399,16 @@ int cocoon_cmd_verify(int argc, char **argv)
 		rc = cocoon_cli_error("%s%s", root_path ? "--root: " : "", cocoon_error_last()->message);
 		goto done;
 	}
-	if ((rc = load_collateral(&coll, collateral_path, &pcs)) != 0)
-		goto done;
-	if (cocoon_verifier_verify_dcap(&result, verifier, evidence, evidence_len, coll, &vopts) != 0) {
-		rc = cocoon_cli_error("verification could not run: %s", cocoon_error_last()->message);
-		goto done;
+	if (is_snp) {
+		if ((rc = verify_snp(&result, verifier, evidence, evidence_len, &snp, &vopts, vopts.allow_debug)) != 0)
+			goto done;
+	} else {
+		if ((rc = load_collateral(&coll, collateral_path, &pcs)) != 0)
+			goto done;
+		if (cocoon_verifier_verify_dcap(&result, verifier, evidence, evidence_len, coll, &vopts) != 0) {
+			rc = cocoon_cli_error("verification could not run: %s", cocoon_error_last()->message);
+			goto done;
+		}
 	}
 	if (cocoon_result_to_json(&json, &result) != 0) {
 		rc = cocoon_cli_error("%s", cocoon_error_last()->message);
@@ -249,6 +423,10 @@ done:
 	free(json);
 	free(evidence);
 	free(root);
+	free(sim_root);
+	free(sim_collateral);
+	for (int i = 0; i < 4; i++)
+		free(snp.data[i]);
 	pcs_files_free(&pcs);
 	cocoon_collateral_free(coll);
 	cocoon_verifier_free(verifier);

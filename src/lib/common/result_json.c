@@ -41,7 +41,7 @@ static json_t *sgx_claims(const cocoon_sgx_claims *c)
 static json_t *tdx_claims(const cocoon_tdx_claims *c)
 {
 	json_t *o = json_object();
-	char key[8];
+	char key[16];
 	set_hex(o, "mrtd", c->mrtd, 48);
 	for (int i = 0; i < 4; i++) {
 		snprintf(key, sizeof(key), "rtmr%d", i);

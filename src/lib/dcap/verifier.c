@@ -46,6 +46,7 @@ int cocoon_verifier_new(cocoon_verifier **out, const cocoon_verifier_options *op
 	    (err = cocoon_cache_new(&v->platform, opts->cache_max_entries)) != 0 ||
 	    (err = cocoon_cache_new(&v->chains, opts->cache_max_entries)) != 0 ||
 	    (err = cocoon_cache_new(&v->certs, opts->cache_max_entries)) != 0 ||
+	    (err = cocoon_cache_new(&v->snp, opts->cache_max_entries)) != 0 ||
 	    (err = cocoon_cert_cache_put(v->certs, v->intel_root_digest, v->intel_root)) != 0)
 		goto done;
 	*out = v;
@@ -64,6 +65,7 @@ void cocoon_verifier_free(cocoon_verifier *v)
 	cocoon_cache_free(v->collateral);
 	cocoon_cache_free(v->chains);
 	cocoon_cache_free(v->certs);
+	cocoon_cache_free(v->snp);
 	X509_free(v->intel_root);
 	free(v);
 }
@@ -74,6 +76,7 @@ void cocoon_verifier_cache_clear(cocoon_verifier *v)
 	cocoon_cache_clear(v->collateral);
 	cocoon_cache_clear(v->chains);
 	cocoon_cache_clear(v->certs);
+	cocoon_cache_clear(v->snp);
 	/* The pinned root is the anchor, not a cached result: keep it parsed. */
 	cocoon_cert_cache_put(v->certs, v->intel_root_digest, v->intel_root);
 }

@@ -14,6 +14,7 @@ struct cocoon_verifier {
 	cocoon_cache *platform;      /* verified PCK chain + QE report, per collateral */
 	cocoon_cache *chains;        /* verified issuer chains, by chain bytes + CRLs */
 	cocoon_cache *certs;         /* parsed certificates by DER digest (no trust implied) */
+	cocoon_cache *snp;           /* verified VCEK/VLEK chains (src/lib/snp), by exact bytes */
 };
 
 /* Drops only the platform tier (benchmarks: "warm collateral, new platform"). */
