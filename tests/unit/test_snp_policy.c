@@ -61,14 +61,14 @@ static void test_defaults(void **state)
 	assert_int_equal(p.vmpl, -1);
 
 	r.policy |= SNP_POLICY_DEBUG;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_POLICY_DEBUG, "DEBUG (bit 19 of 0x00000000000b0000): expected 0, actual 1");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_POLICY_DEBUG, "DEBUG (bit 19 of 0x00000000000b0000): expected 0, actual 1");
 	assert_int_equal(cocoon_snp_appraise(&f, &r, COCOON_SNP_PRODUCT_GENOA, &p, 1), 0); /* opts->allow_debug */
 	p.allow_debug = 1;
 	expect_accept(&r, &p);
 
 	base_report(&r);
 	r.policy |= SNP_POLICY_MIGRATE_MA;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_POLICY_MIGRATION_AGENT, "MIGRATE_MA (bit 18");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_POLICY_MIGRATION_AGENT, "MIGRATE_MA (bit 18");
 	p.allow_migration_agent = 1;
 	expect_accept(&r, &p);
 }
@@ -82,18 +82,18 @@ static void test_numeric_minimums(void **state)
 	r.vmpl = 2;
 	expect_accept(&r, &p);
 	p.vmpl = 0;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_VMPL, "VMPL (offset 0x030): expected 0, actual 2");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_VMPL, "VMPL (offset 0x030): expected 0, actual 2");
 	p.vmpl = 2;
 	expect_accept(&r, &p);
 	p.vmpl = -1;
 
 	p.min_guest_svn = 5;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_GUEST_SVN, "GUEST_SVN (offset 0x004): expected >= 5, actual 4");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_GUEST_SVN, "GUEST_SVN (offset 0x004): expected >= 5, actual 4");
 	p.min_guest_svn = 4;
 	expect_accept(&r, &p);
 
 	p.min_tcb.snp = 0x16;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_MIN_TCB, "CURRENT_TCB snp SPL: expected >= 22, actual 21");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_MIN_TCB, "CURRENT_TCB snp SPL: expected >= 22, actual 21");
 	p.min_tcb.snp = 0x15;
 	p.min_tcb.microcode = 0xd1;
 	p.min_tcb.bl = 9;
@@ -101,12 +101,12 @@ static void test_numeric_minimums(void **state)
 	r.committed_tcb = 0xd115000000000008ull;
 	r.current_tcb = 0xd115000000000009ull;
 	p.allow_provisional_firmware = 1;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_MIN_TCB, "COMMITTED_TCB bl SPL: expected >= 9, actual 8");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_MIN_TCB, "COMMITTED_TCB bl SPL: expected >= 9, actual 8");
 	base_report(&r);
 	r.launch_tcb = 0xd115000000000001ull;
 	expect_accept(&r, &p); /* min_tcb does not judge the launch TCB */
 	p.min_launch_tcb.bl = 2;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_MIN_TCB, "LAUNCH_TCB bl SPL: expected >= 2, actual 1");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_MIN_TCB, "LAUNCH_TCB bl SPL: expected >= 2, actual 1");
 	/* fmc only exists on Turin. */
 	p = (cocoon_snp_policy)COCOON_SNP_POLICY_INIT;
 	p.min_tcb.fmc = 1;
@@ -114,17 +114,17 @@ static void test_numeric_minimums(void **state)
 
 	p = (cocoon_snp_policy)COCOON_SNP_POLICY_INIT;
 	p.min_build = 22;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_FIRMWARE, "CURRENT_BUILD: expected >= 22, actual 21");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_FIRMWARE, "CURRENT_BUILD: expected >= 22, actual 21");
 	p.min_build = 21;
 	p.min_api_major = 1;
 	p.min_api_minor = 56;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_FIRMWARE, "CURRENT firmware version: expected >= 1.56, actual 1.55");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_FIRMWARE, "CURRENT firmware version: expected >= 1.56, actual 1.55");
 	p.min_api_minor = 55;
 	expect_accept(&r, &p);
 	r.current_minor = 57;
 	r.committed_minor = 54;
 	p.allow_provisional_firmware = 1;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_FIRMWARE, "COMMITTED firmware version: expected >= 1.55, actual 1.54");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_FIRMWARE, "COMMITTED firmware version: expected >= 1.55, actual 1.54");
 }
 
 static void test_provisional(void **state)
@@ -134,12 +134,12 @@ static void test_provisional(void **state)
 	(void)state;
 	base_report(&r);
 	r.current_tcb = 0xd116000000000009ull;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_PROVISIONAL_FIRMWARE,
+	expect_reject(&r, &p, COCOON_CHECK_SNP_PROVISIONAL_FIRMWARE,
 	              "COMMITTED_TCB (offset 0x1E0): expected CURRENT_TCB 0xd116000000000009 (bl=9 tee=0 snp=22 "
 	              "microcode=209), actual 0xd115000000000009 (bl=9 tee=0 snp=21 microcode=209)");
 	base_report(&r);
 	r.committed_major = 0;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_PROVISIONAL_FIRMWARE,
+	expect_reject(&r, &p, COCOON_CHECK_SNP_PROVISIONAL_FIRMWARE,
 	              "expected the current 1.55 build 21, actual 0.55 build 21");
 	p.allow_provisional_firmware = 1;
 	expect_accept(&r, &p);
@@ -156,15 +156,15 @@ static void test_expected_values(void **state)
 		const char *name;
 	} cases[] = {
 		{ offsetof(cocoon_snp_report, measurement), offsetof(cocoon_snp_policy, measurement),
-		  offsetof(cocoon_snp_policy, has_measurement), 48, COCOON_SNP_CHECK_MEASUREMENT, "MEASUREMENT (offset 0x090)" },
+		  offsetof(cocoon_snp_policy, has_measurement), 48, COCOON_CHECK_SNP_MEASUREMENT, "MEASUREMENT (offset 0x090)" },
 		{ offsetof(cocoon_snp_report, host_data), offsetof(cocoon_snp_policy, host_data),
-		  offsetof(cocoon_snp_policy, has_host_data), 32, COCOON_SNP_CHECK_HOST_DATA, "HOST_DATA (offset 0x0c0)" },
+		  offsetof(cocoon_snp_policy, has_host_data), 32, COCOON_CHECK_SNP_HOST_DATA, "HOST_DATA (offset 0x0c0)" },
 		{ offsetof(cocoon_snp_report, report_data), offsetof(cocoon_snp_policy, report_data),
-		  offsetof(cocoon_snp_policy, has_report_data), 64, COCOON_SNP_CHECK_REPORT_DATA, "REPORT_DATA (offset 0x050)" },
+		  offsetof(cocoon_snp_policy, has_report_data), 64, COCOON_CHECK_SNP_REPORT_DATA, "REPORT_DATA (offset 0x050)" },
 		{ offsetof(cocoon_snp_report, family_id), offsetof(cocoon_snp_policy, family_id),
-		  offsetof(cocoon_snp_policy, has_family_id), 16, COCOON_SNP_CHECK_FAMILY_ID, "FAMILY_ID (offset 0x010)" },
+		  offsetof(cocoon_snp_policy, has_family_id), 16, COCOON_CHECK_SNP_FAMILY_ID, "FAMILY_ID (offset 0x010)" },
 		{ offsetof(cocoon_snp_report, image_id), offsetof(cocoon_snp_policy, image_id),
-		  offsetof(cocoon_snp_policy, has_image_id), 16, COCOON_SNP_CHECK_IMAGE_ID, "IMAGE_ID (offset 0x020)" },
+		  offsetof(cocoon_snp_policy, has_image_id), 16, COCOON_CHECK_SNP_IMAGE_ID, "IMAGE_ID (offset 0x020)" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -197,32 +197,32 @@ static void test_keys(void **state)
 	memset(r.author_key_digest, 0x22, 48);
 
 	p.require_author_key = 1;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_AUTHOR_KEY, "AUTHOR_KEY_EN (offset 0x048 bit 0): expected 1");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_AUTHOR_KEY, "AUTHOR_KEY_EN (offset 0x048 bit 0): expected 1");
 	r.author_key_en = 1;
 	expect_accept(&r, &p);
 
 	p = (cocoon_snp_policy)COCOON_SNP_POLICY_INIT;
 	p.require_id_block = 1;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_ID_KEY, "ID_KEY_DIGEST (offset 0x0E0): expected one of 0 trusted");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_ID_KEY, "ID_KEY_DIGEST (offset 0x0E0): expected one of 0 trusted");
 	p.n_trusted_id_keys = 2;
 	memset(p.trusted_id_keys[0], 0x33, 48);
 	memset(p.trusted_id_keys[1], 0x11, 48);
 	expect_accept(&r, &p);
 	memset(p.trusted_id_keys[1], 0x44, 48);
-	expect_reject(&r, &p, COCOON_SNP_CHECK_ID_KEY, "actual 111111");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_ID_KEY, "actual 111111");
 	/* A trusted author key vouches for the ID key. */
 	p.n_trusted_author_keys = 1;
 	memset(p.trusted_author_keys[0], 0x22, 48);
 	expect_accept(&r, &p);
 	r.author_key_en = 0;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_AUTHOR_KEY, "actual none (AUTHOR_KEY_EN is 0)");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_AUTHOR_KEY, "actual none (AUTHOR_KEY_EN is 0)");
 	r.author_key_en = 1;
 	memset(p.trusted_author_keys[0], 0x23, 48);
-	expect_reject(&r, &p, COCOON_SNP_CHECK_AUTHOR_KEY, "expected one of 1 trusted digests, actual 2222");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_AUTHOR_KEY, "expected one of 1 trusted digests, actual 2222");
 	/* No ID block at all. */
 	memset(r.id_key_digest, 0, 48);
 	p.n_trusted_author_keys = 0;
-	expect_reject(&r, &p, COCOON_SNP_CHECK_ID_KEY, "none (no ID block)");
+	expect_reject(&r, &p, COCOON_CHECK_SNP_ID_KEY, "none (no ID block)");
 }
 
 static void test_policy_json(void **state)

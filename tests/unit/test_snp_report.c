@@ -51,7 +51,7 @@ static void expect_format_error(const uint8_t *rep, size_t len, const char *subs
 	cocoon_snp_report r;
 	cocoon_failure f = { 0 };
 	assert_int_equal(cocoon_snp_report_parse(&r, &f, rep, len), COCOON_EFORMAT);
-	assert_int_equal((int)f.check, COCOON_SNP_CHECK_REPORT_FORMAT);
+	assert_int_equal((int)f.check, COCOON_CHECK_SNP_REPORT_FORMAT);
 	if (!strstr(f.reason, substr))
 		fail_msg("reason \"%s\" lacks \"%s\"", f.reason, substr);
 	assert_non_null(strstr(cocoon_error_last()->message, substr));

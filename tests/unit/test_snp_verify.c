@@ -526,7 +526,7 @@ static void test_real_default_policy_rejects_debug(void **state)
 	COCOON_REQUIRE_VECTORS();
 	real_load(&v);
 	assert_int_equal(real_verify(&r, &v, v.report, v.report_len, AT_REAL, 0, NULL, 0, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_POLICY_DEBUG, "DEBUG (bit 19");
+	assert_rejected(&r, COCOON_CHECK_SNP_POLICY_DEBUG, "DEBUG (bit 19");
 	assert_non_null(strstr(r.reason, "expected 0, actual 1"));
 	assert_true(r.has_claims);
 	assert_true(r.snp.debug);
@@ -613,9 +613,9 @@ static void test_real_tampering_breaks_signature(void **state)
 		memcpy(copy, v.report, sizeof(copy));
 		copy[flips[i].off] ^= 0x01;
 		assert_int_equal(real_verify(&r, &v, copy, sizeof(copy), AT_REAL, 1, NULL, 0, NULL), 0);
-		if ((int)r.failed_check != COCOON_SNP_CHECK_SIGNATURE)
+		if ((int)r.failed_check != COCOON_CHECK_SNP_SIGNATURE)
 			fail_msg("flipping %s: %s", flips[i].what, r.reason);
-		assert_rejected(&r, COCOON_SNP_CHECK_SIGNATURE, "does not verify with the VCEK key");
+		assert_rejected(&r, COCOON_CHECK_SNP_SIGNATURE, "does not verify with the VCEK key");
 	}
 	/* A non-zero byte above the 48-byte scalar is not a P-384 signature. */
 	{
@@ -623,7 +623,7 @@ static void test_real_tampering_breaks_signature(void **state)
 		memcpy(copy, v.report, sizeof(copy));
 		copy[0x2A0 + 60] = 1;
 		assert_int_equal(real_verify(&r, &v, copy, sizeof(copy), AT_REAL, 1, NULL, 0, NULL), 0);
-		assert_rejected(&r, COCOON_SNP_CHECK_SIGNATURE, "report signature");
+		assert_rejected(&r, COCOON_CHECK_SNP_SIGNATURE, "report signature");
 	}
 	real_free(&v);
 }
@@ -637,14 +637,14 @@ static void test_real_truncated_and_extended(void **state)
 	COCOON_REQUIRE_VECTORS();
 	real_load(&v);
 	assert_int_equal(real_verify(&r, &v, v.report, v.report_len - 1, AT_REAL, 1, NULL, 0, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_REPORT_FORMAT, "1183 bytes");
+	assert_rejected(&r, COCOON_CHECK_SNP_REPORT_FORMAT, "1183 bytes");
 	assert_false(r.has_claims);
 	assert_int_equal(real_verify(&r, &v, v.report, 672, AT_REAL, 1, NULL, 0, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_REPORT_FORMAT, "672 bytes");
+	assert_rejected(&r, COCOON_CHECK_SNP_REPORT_FORMAT, "672 bytes");
 	longer = calloc(1, v.report_len + 24);
 	memcpy(longer, v.report, v.report_len);
 	assert_int_equal(real_verify(&r, &v, longer, v.report_len + 24, AT_REAL, 1, NULL, 0, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_REPORT_FORMAT, "exactly 1184 bytes");
+	assert_rejected(&r, COCOON_CHECK_SNP_REPORT_FORMAT, "exactly 1184 bytes");
 	free(longer);
 	real_free(&v);
 }
@@ -659,12 +659,12 @@ static void test_real_wrong_product_roots(void **state)
 	assert_int_equal(real_verify(&r, &v, v.report, v.report_len, AT_REAL, 1, v.genoa_chain, v.genoa_chain_len,
 	                             NULL),
 	                 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "does not chain to the trusted ARK");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "does not chain to the trusted ARK");
 	/* Saying "Genoa" for a Milan VCEK is a product mismatch. */
 	assert_int_equal(real_verify(&r, &v, v.report, v.report_len, AT_REAL, 1, NULL, 0, "Genoa"), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_PRODUCT, "expected Genoa (caller), actual Milan");
+	assert_rejected(&r, COCOON_CHECK_SNP_PRODUCT, "expected Genoa (caller), actual Milan");
 	assert_int_equal(real_verify(&r, &v, v.report, v.report_len, AT_REAL, 1, NULL, 0, "Rome"), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_PRODUCT, "\"Rome\"");
+	assert_rejected(&r, COCOON_CHECK_SNP_PRODUCT, "\"Rome\"");
 	real_free(&v);
 }
 
@@ -677,10 +677,10 @@ static void test_real_time(void **state)
 	real_load(&v);
 	/* The VCEK is valid 2022-09-24 .. 2029-09-24. */
 	assert_int_equal(real_verify(&r, &v, v.report, v.report_len, (time_t)1893456000, 1, NULL, 0, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "VCEK certificate: certificate has expired");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "VCEK certificate: certificate has expired");
 	assert_non_null(strstr(r.reason, "2029-09-24"));
 	assert_int_equal(real_verify(&r, &v, v.report, v.report_len, (time_t)1640995200, 1, NULL, 0, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "not yet valid");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "not yet valid");
 	real_free(&v);
 }
 
@@ -719,12 +719,12 @@ static void test_real_cert_sources(void **state)
 	/* A table without the VCEK entry. */
 	table[0] ^= 0xff;
 	assert_int_equal(cocoon_verifier_verify_snp(&r, NULL, v.report, v.report_len, &in, NULL, &o), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "no VCEK entry");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "no VCEK entry");
 	/* A table whose entry runs past the buffer. */
 	table[0] ^= 0xff;
 	in.certs_len = table_len - 1;
 	assert_int_equal(cocoon_verifier_verify_snp(&r, NULL, v.report, v.report_len, &in, NULL, &o), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "ends past the");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "ends past the");
 	free(table);
 
 	/* PEM works as well as DER. */
@@ -747,9 +747,9 @@ static void test_real_cert_sources(void **state)
 	in.vcek = v.report;
 	in.vcek_len = 100;
 	assert_int_equal(cocoon_verifier_verify_snp(&r, NULL, v.report, v.report_len, &in, NULL, &o), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "neither DER nor PEM");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "neither DER nor PEM");
 	assert_int_equal(cocoon_verifier_verify_snp(&r, NULL, v.report, v.report_len, NULL, NULL, &o), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "no VCEK/VLEK certificate");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "no VCEK/VLEK certificate");
 	real_free(&v);
 }
 
@@ -775,7 +775,7 @@ static void test_real_expected_values(void **state)
 	assert_accepted(&r);
 	pol.measurement[47] ^= 1;
 	assert_int_equal(cocoon_verifier_verify_snp(&r, NULL, v.report, v.report_len, &in, &pol, &o), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_MEASUREMENT, "MEASUREMENT (offset 0x090): expected ");
+	assert_rejected(&r, COCOON_CHECK_SNP_MEASUREMENT, "MEASUREMENT (offset 0x090): expected ");
 	assert_non_null(strstr(r.reason, "2b00, actual "));
 	assert_non_null(strstr(r.reason, meas));
 	real_free(&v);
@@ -805,17 +805,17 @@ static void test_gen_v3_genoa_accepts(void **state)
 	report_init(rep, 3, 0x19, 0x01, tcb_milan(9, 0, 21, 0xd1), COCOON_SNP_SIGNER_VCEK, chip, 64);
 	report_sign(rep, genoa.leaf_key);
 	assert_int_equal(verify(&r, rep, &genoa, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_PRODUCT, "from a Milan (CPUID family 0x19 model 0x01) but the VCEK is for Genoa");
+	assert_rejected(&r, COCOON_CHECK_SNP_PRODUCT, "from a Milan (CPUID family 0x19 model 0x01) but the VCEK is for Genoa");
 
 	/* An unknown CPU model needs the caller to name the product. */
 	report_init(rep, 3, 0x19, 0xa0, tcb_milan(9, 0, 21, 0xd1), COCOON_SNP_SIGNER_VCEK, chip, 64);
 	report_sign(rep, genoa.leaf_key);
 	assert_int_equal(verify(&r, rep, &genoa, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_PRODUCT, "model 0xa0");
+	assert_rejected(&r, COCOON_CHECK_SNP_PRODUCT, "model 0xa0");
 	assert_int_equal(verify(&r, rep, &genoa, NULL, 0, NULL, "Genoa"), 0);
 	assert_accepted(&r);
 	assert_int_equal(verify(&r, rep, &genoa, NULL, 0, NULL, "Milan"), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_PRODUCT, "VCEK is for Genoa");
+	assert_rejected(&r, COCOON_CHECK_SNP_PRODUCT, "VCEK is for Genoa");
 }
 
 static void test_gen_v5_turin_accepts(void **state)
@@ -848,7 +848,7 @@ static void test_gen_v5_turin_accepts(void **state)
 	rep[0x1A0 + 7] ^= 0x80;
 	report_sign(rep, turin.leaf_key);
 	assert_int_equal(verify(&r, rep, &turin, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CHIP_ID, "first 8 bytes on Turin");
+	assert_rejected(&r, COCOON_CHECK_SNP_CHIP_ID, "first 8 bytes on Turin");
 
 	/* The minimum FMC SPL applies on Turin. */
 	{
@@ -857,7 +857,7 @@ static void test_gen_v5_turin_accepts(void **state)
 		report_sign(rep, turin.leaf_key);
 		pol.min_tcb.fmc = 3;
 		assert_int_equal(verify(&r, rep, &turin, NULL, 0, &pol, NULL), 0);
-		assert_rejected(&r, COCOON_SNP_CHECK_MIN_TCB, "CURRENT_TCB fmc SPL: expected >= 3, actual 2");
+		assert_rejected(&r, COCOON_CHECK_SNP_MIN_TCB, "CURRENT_TCB fmc SPL: expected >= 3, actual 2");
 	}
 }
 
@@ -873,15 +873,15 @@ static void test_gen_vlek(void **state)
 	assert_int_equal(r.snp.signer, COCOON_SNP_SIGNER_VLEK);
 	/* A VLEK signature checked against a VCEK, and the reverse. */
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_PROFILE, "SIGNING_KEY (offset 0x048): expected VCEK");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_PROFILE, "SIGNING_KEY (offset 0x048): expected VCEK");
 	milan_report(rep, 3);
 	report_sign(rep, milan.leaf_key);
 	assert_int_equal(verify(&r, rep, &milan_vlek, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_PROFILE, "expected VLEK");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_PROFILE, "expected VLEK");
 	/* An unsigned report proves nothing. */
 	cocoon_put_le32(rep + 0x048, COCOON_SNP_SIGNER_NONE << 2);
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_SIGNATURE, "unsigned");
+	assert_rejected(&r, COCOON_CHECK_SNP_SIGNATURE, "unsigned");
 }
 
 static void test_gen_crl(void **state)
@@ -906,40 +906,40 @@ static void test_gen_crl(void **state)
 	serials[1] = 0x4242;
 	crl = make_crl(&crl_len, milan.ark, ark_key, AT - 86400, AT + 86400, serials, 2);
 	assert_int_equal(verify(&r, rep, &milan, crl, crl_len, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CERT_REVOKED, "VCEK certificate (serial 0x4242) is revoked");
+	assert_rejected(&r, COCOON_CHECK_SNP_CERT_REVOKED, "VCEK certificate (serial 0x4242) is revoked");
 	OPENSSL_free(crl);
 
 	/* The ASK revoked. */
 	serials[0] = 0x10001;
 	crl = make_crl(&crl_len, milan.ark, ark_key, AT - 86400, AT + 86400, serials, 1);
 	assert_int_equal(verify(&r, rep, &milan, crl, crl_len, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CERT_REVOKED, "ASK certificate (serial 0x010001) is revoked");
+	assert_rejected(&r, COCOON_CHECK_SNP_CERT_REVOKED, "ASK certificate (serial 0x010001) is revoked");
 	OPENSSL_free(crl);
 
 	/* Stale, and not yet issued. */
 	serials[0] = 0x777;
 	crl = make_crl(&crl_len, milan.ark, ark_key, AT - 2 * 86400, AT - 86400, serials, 1);
 	assert_int_equal(verify(&r, rep, &milan, crl, crl_len, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CRL, "stale");
+	assert_rejected(&r, COCOON_CHECK_SNP_CRL, "stale");
 	OPENSSL_free(crl);
 	crl = make_crl(&crl_len, milan.ark, ark_key, AT + 86400, AT + 2 * 86400, serials, 1);
 	assert_int_equal(verify(&r, rep, &milan, crl, crl_len, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CRL, "after the verification time");
+	assert_rejected(&r, COCOON_CHECK_SNP_CRL, "after the verification time");
 	OPENSSL_free(crl);
 
 	/* Signed by another key under the ARK's name (go-sev-guest TestCRLRootValidity). */
 	crl = make_crl(&crl_len, milan.ark, rogue_rsa, AT - 86400, AT + 86400, serials, 1);
 	assert_int_equal(verify(&r, rep, &milan, crl, crl_len, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CRL, "not issued and signed by the trusted ARK");
+	assert_rejected(&r, COCOON_CHECK_SNP_CRL, "not issued and signed by the trusted ARK");
 	OPENSSL_free(crl);
 	/* Issued by the ASK. */
 	crl = make_crl(&crl_len, milan.ask, ask_key, AT - 86400, AT + 86400, serials, 1);
 	assert_int_equal(verify(&r, rep, &milan, crl, crl_len, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CRL, "not issued and signed by the trusted ARK");
+	assert_rejected(&r, COCOON_CHECK_SNP_CRL, "not issued and signed by the trusted ARK");
 	OPENSSL_free(crl);
 	/* Not a CRL. */
 	assert_int_equal(verify(&r, rep, &milan, (const uint8_t *)"\x30\x03\x02\x01\x01", 5, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CRL, "neither a DER nor a PEM");
+	assert_rejected(&r, COCOON_CHECK_SNP_CRL, "neither a DER nor a PEM");
 }
 
 static void test_gen_mask_chip_key(void **state)
@@ -963,7 +963,7 @@ static void test_gen_mask_chip_key(void **state)
 	rep[0x1A0] = 1;
 	report_sign(rep, milan.leaf_key);
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_REPORT_FORMAT, "MASK_CHIP_KEY is set but CHIP_ID");
+	assert_rejected(&r, COCOON_CHECK_SNP_REPORT_FORMAT, "MASK_CHIP_KEY is set but CHIP_ID");
 }
 
 static void test_gen_binding(void **state)
@@ -976,13 +976,13 @@ static void test_gen_binding(void **state)
 	rep[0x1A0 + 63] ^= 1;
 	report_sign(rep, milan.leaf_key);
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CHIP_ID, "CHIP_ID (offset 0x1A0): expected c11b0d3e");
+	assert_rejected(&r, COCOON_CHECK_SNP_CHIP_ID, "CHIP_ID (offset 0x1A0): expected c11b0d3e");
 	/* A REPORTED_TCB the VCEK was not issued for. */
 	milan_report(rep, 2);
 	put64(rep + 0x180, tcb_milan(3, 0, 7, 115));
 	report_sign(rep, milan.leaf_key);
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_TCB_BINDING,
+	assert_rejected(&r, COCOON_CHECK_SNP_TCB_BINDING,
 	                "REPORTED_TCB (offset 0x180): expected 0x7308000000000003 (bl=3 tee=0 snp=8 microcode=115");
 	assert_non_null(strstr(r.reason, "actual 0x7307000000000003 (bl=3 tee=0 snp=7 microcode=115)"));
 	/* CURRENT_TCB below the reported one. */
@@ -991,12 +991,12 @@ static void test_gen_binding(void **state)
 	put64(rep + 0x1E0, tcb_milan(3, 0, 7, 115));
 	report_sign(rep, milan.leaf_key);
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_TCB_BINDING, "exceeds CURRENT_TCB");
+	assert_rejected(&r, COCOON_CHECK_SNP_TCB_BINDING, "exceeds CURRENT_TCB");
 	/* Signed by a key that is not the VCEK's. */
 	milan_report(rep, 2);
 	report_sign(rep, genoa.leaf_key);
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_SIGNATURE, "does not verify");
+	assert_rejected(&r, COCOON_CHECK_SNP_SIGNATURE, "does not verify");
 }
 
 static void test_gen_provisional_firmware(void **state)
@@ -1010,7 +1010,7 @@ static void test_gen_provisional_firmware(void **state)
 	put64(rep + 0x038, tcb_milan(3, 0, 9, 115));
 	report_sign(rep, milan.leaf_key);
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_PROVISIONAL_FIRMWARE,
+	assert_rejected(&r, COCOON_CHECK_SNP_PROVISIONAL_FIRMWARE,
 	                "COMMITTED_TCB (offset 0x1E0): expected CURRENT_TCB 0x7309000000000003");
 	pol.allow_provisional_firmware = 1;
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, &pol, NULL), 0);
@@ -1020,7 +1020,7 @@ static void test_gen_provisional_firmware(void **state)
 	rep[0x1E8] = 22;
 	report_sign(rep, milan.leaf_key);
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_PROVISIONAL_FIRMWARE, "expected the current 1.55 build 22, actual 1.55 build 21");
+	assert_rejected(&r, COCOON_CHECK_SNP_PROVISIONAL_FIRMWARE, "expected the current 1.55 build 22, actual 1.55 build 21");
 	assert_int_equal(verify(&r, rep, &milan, NULL, 0, &pol, NULL), 0);
 	assert_accepted(&r);
 }
@@ -1046,36 +1046,36 @@ static void test_gen_vcek_profile(void **state)
 	(void)state;
 	ls = milan_spec();
 	ls.csp_id = "csp";
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_PROFILE, "cspID");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_PROFILE, "cspID");
 	ls = milan_spec();
 	ls.hwid_len = 0;
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_PROFILE, "hwID (1.3.6.1.4.1.3704.1.4) is missing");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_PROFILE, "hwID (1.3.6.1.4.1.3704.1.4) is missing");
 	ls = milan_spec();
 	ls.hwid_len = 32;
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_PROFILE, "must hold 64 bytes for Milan");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_PROFILE, "must hold 64 bytes for Milan");
 	ls = milan_spec();
 	ls.cn = "SEV-XYZ";
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_PROFILE, "subject CN is \"SEV-XYZ\"");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_PROFILE, "subject CN is \"SEV-XYZ\"");
 	ls = milan_spec();
 	ls.curve = "P-256";
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_PROFILE, "P-384");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_PROFILE, "P-384");
 	ls = milan_spec();
 	ls.product_name = "Rome-B0";
-	profile_case(&ls, COCOON_SNP_CHECK_PRODUCT, "productName \"Rome-B0\"");
+	profile_case(&ls, COCOON_CHECK_SNP_PRODUCT, "productName \"Rome-B0\"");
 	ls = milan_spec();
 	ls.extra_ext = 1;
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_PROFILE, "unexpected extension");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_PROFILE, "unexpected extension");
 	ls = milan_spec();
 	ls.md = EVP_sha256();
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_CHAIN, "expected RSASSA-PSS with SHA-384");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_CHAIN, "expected RSASSA-PSS with SHA-384");
 	ls = milan_spec();
 	ls.not_after = AT - 1;
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_CHAIN, "VCEK certificate: certificate has expired");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_CHAIN, "VCEK certificate: certificate has expired");
 	/* VLEKs carry cspID instead of hwID. */
 	ls = (leaf_spec){ .product_name = "Milan", .vlek = 1, .bl = 3, .snp = 8, .ucode = 115, .hwid_len = 64 };
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_PROFILE, "VLEK certificate: has a hwID extension");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_PROFILE, "VLEK certificate: has a hwID extension");
 	ls = (leaf_spec){ .product_name = "Milan", .vlek = 1, .bl = 3, .snp = 8, .ucode = 115 };
-	profile_case(&ls, COCOON_SNP_CHECK_VCEK_PROFILE, "cspID (1.3.6.1.4.1.3704.1.5) is missing");
+	profile_case(&ls, COCOON_CHECK_SNP_VCEK_PROFILE, "cspID (1.3.6.1.4.1.3704.1.5) is missing");
 }
 
 static void test_gen_chain_profile(void **state)
@@ -1091,13 +1091,13 @@ static void test_gen_chain_profile(void **state)
 	/* Only the ASK (no ARK), and three certificates. */
 	p.chain = pem_of(&p.chain_len, milan.ask, NULL);
 	assert_int_equal(verify(&r, rep, &p, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "has 1 certificates, expected 2");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "has 1 certificates, expected 2");
 	free(p.chain);
 	/* An ARK whose key did not sign the ASK. */
 	ark = make_ca("ARK-Milan", "ARK-Milan", rogue_rsa, rogue_rsa, 0x10000);
 	p.chain = pem_of(&p.chain_len, milan.ask, ark);
 	assert_int_equal(verify(&r, rep, &p, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "ASK certificate does not chain to the trusted ARK");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "ASK certificate does not chain to the trusted ARK");
 	free(p.chain);
 	X509_free(ark);
 	/* A consistent chain whose names do not fit the VCEK's product line or kind. */
@@ -1108,14 +1108,14 @@ static void test_gen_chain_profile(void **state)
 		milan_report(rep, 3);
 		report_sign(rep, q.leaf_key);
 		assert_int_equal(verify(&r, rep, &q, NULL, 0, NULL, NULL), 0);
-		assert_rejected(&r, COCOON_SNP_CHECK_VCEK_PROFILE, "ARK subject CN is \"ARK-Genoa\", expected \"ARK-Milan\"");
+		assert_rejected(&r, COCOON_CHECK_SNP_VCEK_PROFILE, "ARK subject CN is \"ARK-Genoa\", expected \"ARK-Milan\"");
 		pki_free(&q);
 		ls = (leaf_spec){ .product_name = "Milan", .vlek = 1, .bl = 3, .snp = 8, .ucode = 115, .csp_id = "csp" };
 		pki_build_named(&q, "ARK-Milan", "SEV-Milan", &ls);
 		cocoon_put_le32(rep + 0x048, COCOON_SNP_SIGNER_VLEK << 2);
 		report_sign(rep, q.leaf_key);
 		assert_int_equal(verify(&r, rep, &q, NULL, 0, NULL, NULL), 0);
-		assert_rejected(&r, COCOON_SNP_CHECK_VCEK_PROFILE,
+		assert_rejected(&r, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                "ASVK subject CN is \"SEV-Milan\", expected \"SEV-VLEK-Milan\"");
 		pki_free(&q);
 	}
@@ -1130,7 +1130,7 @@ static void test_gen_chain_profile(void **state)
 		report_sign(rep, genoa.leaf_key);
 	}
 	assert_int_equal(verify(&r, rep, &p, NULL, 0, NULL, NULL), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_VCEK_CHAIN, "does not chain");
+	assert_rejected(&r, COCOON_CHECK_SNP_VCEK_CHAIN, "does not chain");
 }
 
 static void test_gen_cached_path(void **state)
@@ -1172,11 +1172,11 @@ static void test_gen_cached_path(void **state)
 	memcpy(pol.report_data, rep + 0x050, 64);
 	pol.report_data[1] ^= 0xff;
 	assert_int_equal(cocoon_snp_verify_report_with(&r, vv, rep, sizeof(rep), NULL, &pol, &o), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_REPORT_DATA, "REPORT_DATA (offset 0x050): expected 02fe");
+	assert_rejected(&r, COCOON_CHECK_SNP_REPORT_DATA, "REPORT_DATA (offset 0x050): expected 02fe");
 	/* A cached entry used after the CRL's nextUpdate is refused. */
 	o.at = AT + 2 * 86400;
 	assert_int_equal(cocoon_snp_verify_report_with(&r, vv, rep, sizeof(rep), NULL, NULL, &o), 0);
-	assert_rejected(&r, COCOON_SNP_CHECK_CRL, "outside the window");
+	assert_rejected(&r, COCOON_CHECK_SNP_CRL, "outside the window");
 	cocoon_snp_vcek_put(vv);
 
 	/* Cache keys cover the exact bytes of each input. */
@@ -1200,7 +1200,7 @@ static void test_gen_cached_path(void **state)
 	                                        (const uint8_t *)genoa.chain, genoa.chain_len, NULL, 0, AT),
 	                 COCOON_EREJECT);
 	assert_null(vv);
-	assert_int_equal((int)f.check, COCOON_SNP_CHECK_VCEK_CHAIN);
+	assert_int_equal((int)f.check, COCOON_CHECK_SNP_VCEK_CHAIN);
 }
 
 static void test_gen_api_errors(void **state)
@@ -1220,8 +1220,8 @@ static void test_gen_api_errors(void **state)
 	in.version = COCOON_SNP_INPUTS_VERSION;
 	pol.version = 0;
 	assert_int_equal(cocoon_verifier_verify_snp(&r, NULL, rep, sizeof(rep), &in, &pol, &o), COCOON_EINVAL);
-	assert_string_equal(cocoon_snp_check_name(COCOON_SNP_CHECK_VCEK_CHAIN), "snp_vcek_chain");
-	assert_string_equal(cocoon_snp_check_name(COCOON_SNP_CHECK_AUTHOR_KEY), "snp_author_key");
+	assert_string_equal(cocoon_snp_check_name(COCOON_CHECK_SNP_VCEK_CHAIN), "snp_vcek_chain");
+	assert_string_equal(cocoon_snp_check_name(COCOON_CHECK_SNP_AUTHOR_KEY), "snp_author_key");
 	assert_string_equal(cocoon_snp_check_name(COCOON_CHECK_NONE), "none");
 }
 

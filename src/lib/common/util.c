@@ -203,7 +203,7 @@ int cocoon_sha256(uint8_t out[32], size_t n, const void *const *parts, const siz
 }
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t cocoon_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -266,7 +266,7 @@ int cocoon_time_parse(time_t *out, const char *text)
 	}
 	if (*p || mon < 1 || mon > 12 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
 		goto bad;
-	*out = (time_t)(days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss - offset);
+	*out = (time_t)(cocoon_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss - offset);
 	return 0;
 bad:
 	return cocoon_error_set(COCOON_EINVAL, "time '%s' is not RFC 3339 (2025-07-19T10:00:00Z) or Unix seconds", text);

@@ -65,6 +65,9 @@ void cocoon_buf_free(cocoon_buf *b);
 /* SHA-256 of the concatenation of n (ptr,len) parts. */
 int cocoon_sha256(uint8_t out[32], size_t n, const void *const *parts, const size_t *lens);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
+int64_t cocoon_days_from_civil(int64_t y, unsigned m, unsigned d);
+
 /* True when all n bytes are zero. */
 int cocoon_is_zero(const uint8_t *p, size_t n);
 

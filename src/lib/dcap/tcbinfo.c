@@ -55,17 +55,6 @@ int cocoon_tcb_status_parse(cocoon_tcb_status *out, const char *name)
 	return cocoon_error_set(COCOON_EFORMAT, "unknown TCB status \"%.64s\"", name);
 }
 
-/* Howard Hinnant's days_from_civil: days since 1970-01-01, proleptic Gregorian. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const unsigned yoe = (unsigned)(y - era * 400);
-	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int digits(int *out, const char *p, int n)
 {
 	int v = 0;
@@ -106,7 +95,7 @@ int cocoon_intel_date_parse(time_t *out, const char *s)
 		goto bad;
 	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		goto bad;
-	*out = (time_t)(days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec);
+	*out = (time_t)(cocoon_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec);
 	return 0;
 bad:
 	return cocoon_error_set(COCOON_EFORMAT, "date \"%.40s\" is not an ISO 8601 UTC date (YYYY-MM-DDThh:mm:ssZ)", s);

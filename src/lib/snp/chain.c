@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include "snp/snp.h"
+#include "dcap/x509.h"
 
 static time_t asn1_to_time(const ASN1_TIME *t)
 {
@@ -30,51 +31,6 @@ static void narrow(time_t *from, time_t *until, time_t start, time_t end)
 		*from = start;
 	if (end < *until)
 		*until = end;
-}
-
-/* One certificate in DER (exactly, no trailing bytes) or PEM. */
-static int cert_parse(X509 **out, const uint8_t *data, size_t len)
-{
-	const unsigned char *p = data;
-	BIO *bio;
-
-	*out = NULL;
-	if (!data || len == 0 || len > INT_MAX)
-		return COCOON_EFORMAT;
-	if (data[0] == 0x30) {
-		*out = d2i_X509(NULL, &p, (long)len);
-		if (*out && p != data + len) {
-			X509_free(*out);
-			*out = NULL;
-		}
-	} else if ((bio = BIO_new_mem_buf(data, (int)len)) != NULL) {
-		*out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
-	ERR_clear_error();
-	return *out ? 0 : COCOON_EFORMAT;
-}
-
-static int crl_parse(X509_CRL **out, const uint8_t *data, size_t len)
-{
-	const unsigned char *p = data;
-	BIO *bio;
-
-	*out = NULL;
-	if (!data || len == 0 || len > INT_MAX)
-		return COCOON_EFORMAT;
-	if (data[0] == 0x30) {
-		*out = d2i_X509_CRL(NULL, &p, (long)len);
-		if (*out && p != data + len) {
-			X509_CRL_free(*out);
-			*out = NULL;
-		}
-	} else if ((bio = BIO_new_mem_buf(data, (int)len)) != NULL) {
-		*out = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
-	ERR_clear_error();
-	return *out ? 0 : COCOON_EFORMAT;
 }
 
 /* Every certificate of a PEM bundle; COCOON_EFORMAT if there is none. */
@@ -141,7 +97,7 @@ static int check_amd_name(cocoon_failure *f, const X509_NAME *name, const char *
 	char buf[128];
 
 	if (X509_NAME_entry_count(name) != 6)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                       "%s %s has %d attributes, the AMD KDS profile has 6 (C, L, ST, O, OU, CN)", role,
 		                       part, X509_NAME_entry_count(name));
 	/* The five fixed attributes, then (one past them) the role's CN. */
@@ -152,7 +108,7 @@ static int check_amd_name(cocoon_failure *f, const X509_NAME *name, const char *
 		const ASN1_STRING *v;
 
 		if (idx < 0 || X509_NAME_get_index_by_NID(name, nid, idx) >= 0)
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE, "%s %s must have exactly one %s", role,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE, "%s %s must have exactly one %s", role,
 			                       part, OBJ_nid2sn(nid));
 		v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
 		if ((size_t)ASN1_STRING_length(v) != strlen(want) ||
@@ -163,7 +119,7 @@ static int check_amd_name(cocoon_failure *f, const X509_NAME *name, const char *
 			for (int j = 0; j < n; j++)
 				buf[j] = d[j] >= 0x20 && d[j] < 0x7f ? (char)d[j] : '?';
 			buf[n > 0 ? n : 0] = '\0';
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE, "%s %s %s is \"%s\", expected \"%s\"",
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE, "%s %s %s is \"%s\", expected \"%s\"",
 			                       role, part, OBJ_nid2sn(nid), buf, want);
 		}
 	}
@@ -177,11 +133,11 @@ static int check_pss_sha384(cocoon_failure *f, X509 *x, const char *role)
 	uint32_t flags = 0;
 
 	if (X509_get_version(x) != X509_VERSION_3)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE, "%s certificate is X.509 version %ld, expected 3",
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE, "%s certificate is X.509 version %ld, expected 3",
 		                       role, X509_get_version(x) + 1);
 	if (!X509_get_signature_info(x, &mdnid, &pknid, &secbits, &flags) || pknid != EVP_PKEY_RSA_PSS ||
 	    mdnid != NID_sha384 || !(flags & X509_SIG_INFO_TLS))
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 		                       "%s certificate signature algorithm is %s (digest %s), expected RSASSA-PSS with "
 		                       "SHA-384, MGF1-SHA-384 and a 48-byte salt",
 		                       role, OBJ_nid2sn(X509_get_signature_nid(x)), mdnid ? OBJ_nid2sn(mdnid) : "unknown");
@@ -195,7 +151,7 @@ static int check_rsa_ca_key(cocoon_failure *f, X509 *x, const char *role)
 	 * so only weak keys are refused here. */
 	if (!k || (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA && EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA_PSS) ||
 	    EVP_PKEY_get_bits(k) < 2048)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                       "%s certificate key must be RSA of at least 2048 bits (AMD uses 4096)", role);
 	return 0;
 }
@@ -208,7 +164,7 @@ static int check_p384_key(cocoon_failure *f, X509 *x, const char *role)
 
 	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
 	    !EVP_PKEY_get_group_name(k, group, sizeof(group), &glen) || strcmp(group, "secp384r1") != 0)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                       "%s certificate key must be ECDSA on P-384 (secp384r1), found %s%s%s", role,
 		                       k ? OBJ_nid2sn(EVP_PKEY_get_base_id(k)) : "none", group[0] ? " " : "", group);
 	return 0;
@@ -225,11 +181,11 @@ static int chain_fail(cocoon_failure *f, X509_STORE_CTX *ctx, const char *const 
 	if ((e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID) && cur) {
 		fmt_asn1(a, sizeof(a), X509_get0_notBefore(cur));
 		fmt_asn1(b, sizeof(b), X509_get0_notAfter(cur));
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 		                       "%s certificate: %s (valid from %s to %s, verification time %s)", role,
 		                       X509_verify_cert_error_string(e), a, b, t);
 	}
-	return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+	return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 	                       "%s certificate does not chain to the trusted ARK: %s (depth %d); pass the ASK+ARK "
 	                       "(or ASVK+ARK) of the report's product line",
 	                       role, X509_verify_cert_error_string(e), depth);
@@ -240,7 +196,7 @@ static int split_chain(X509 **ark, X509 **ask, cocoon_failure *f, STACK_OF(X509)
 {
 	*ark = *ask = NULL;
 	if (sk_X509_num(sk) != 2)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 		                       "%s chain has %d certificates, expected 2 (ASK or ASVK, and the ARK)", source,
 		                       sk_X509_num(sk));
 	for (int i = 0; i < 2; i++) {
@@ -252,7 +208,7 @@ static int split_chain(X509 **ark, X509 **ask, cocoon_failure *f, STACK_OF(X509)
 	}
 	if (!*ark || !*ask) {
 		*ark = *ask = NULL;
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 		                       "%s chain must hold one self-signed ARK and one ASK/ASVK issued by it", source);
 	}
 	return 0;
@@ -281,7 +237,7 @@ static int verify_x509(cocoon_failure *f, X509 *leaf, X509 *ask, X509 *ark, time
 	built = X509_STORE_CTX_get0_chain(ctx);
 	if (sk_X509_num(built) != 3 || X509_cmp(sk_X509_value(built, 1), ask) != 0 ||
 	    X509_cmp(sk_X509_value(built, 2), ark) != 0)
-		err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+		err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 		                      "%s chain verified through %d certificates instead of %s -> %s -> %s", roles[0],
 		                      sk_X509_num(built), roles[0], roles[1], roles[2]);
 done:
@@ -327,8 +283,8 @@ static int check_crl(cocoon_snp_vcek_verified *vv, cocoon_failure *f, const uint
 	char a[32], b[32];
 	int err = 0;
 
-	if (crl_parse(&crl, data, len) != 0) {
-		err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_CRL,
+	if (cocoon_crl_parse(&crl, data, len) != 0) {
+		err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_CRL,
 		                      "CRL (%zu bytes) is neither a DER nor a PEM X.509 CRL; pass the AMD KDS CRL of the "
 		                      "product line",
 		                      len);
@@ -336,7 +292,7 @@ static int check_crl(cocoon_snp_vcek_verified *vv, cocoon_failure *f, const uint
 	}
 	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0 ||
 	    X509_CRL_verify(crl, X509_get0_pubkey(ark)) != 1) {
-		err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_CRL,
+		err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_CRL,
 		                      "CRL is not issued and signed by the trusted ARK; pass the CRL of the same product "
 		                      "line as the chain");
 		goto done;
@@ -346,14 +302,14 @@ static int check_crl(cocoon_snp_vcek_verified *vv, cocoon_failure *f, const uint
 	cocoon_time_format(b, sizeof(b), at);
 	if (!last || ASN1_TIME_cmp_time_t(last, at) > 0) {
 		fmt_asn1(a, sizeof(a), last);
-		err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_CRL,
+		err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_CRL,
 		                      "CRL thisUpdate %s is after the verification time %s", a, b);
 		goto done;
 	}
 	if (!next || ASN1_TIME_cmp_time_t(next, at) < 0) {
 		if (next)
 			fmt_asn1(a, sizeof(a), next);
-		err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_CRL,
+		err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_CRL,
 		                      "CRL is stale: nextUpdate %s is before the verification time %s; fetch a current "
 		                      "CRL from AMD KDS",
 		                      next ? a : "(absent)", b);
@@ -370,7 +326,7 @@ static int check_crl(cocoon_snp_vcek_verified *vv, cocoon_failure *f, const uint
 		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(revoked), NULL);
 		char *hex = bn ? BN_bn2hex(bn) : NULL;
 		fmt_asn1(a, sizeof(a), X509_REVOKED_get0_revocationDate(rev));
-		err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_CERT_REVOKED,
+		err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_CERT_REVOKED,
 		                      "%s certificate (serial 0x%s) is revoked by the CRL since %s",
 		                      roles[revoked == ask ? 1 : 0], hex ? hex : "?", a);
 		OPENSSL_free(hex);
@@ -423,8 +379,8 @@ int cocoon_snp_vcek_verify(cocoon_snp_vcek_verified **out, cocoon_failure *f, co
 	int err = 0, signer;
 
 	*out = NULL;
-	if (cert_parse(&leaf, cert, cert_len) != 0) {
-		err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+	if (cocoon_cert_parse(&leaf, cert, cert_len) != 0) {
+		err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 		                      "VCEK/VLEK certificate (%zu bytes) is neither DER nor PEM X.509", cert_len);
 		goto done;
 	}
@@ -434,7 +390,7 @@ int cocoon_snp_vcek_verify(cocoon_snp_vcek_verified **out, cocoon_failure *f, co
 	} else if (strcmp(cn, "SEV-VLEK") == 0) {
 		signer = COCOON_SNP_SIGNER_VLEK;
 	} else {
-		err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                      "endorsement key certificate subject CN is \"%s\", expected \"SEV-VCEK\" or "
 		                      "\"SEV-VLEK\"",
 		                      cn);
@@ -458,7 +414,7 @@ int cocoon_snp_vcek_verify(cocoon_snp_vcek_verified **out, cocoon_failure *f, co
 	if (chain) {
 		source = "caller-supplied";
 		if (pem_certs_parse(&sk, chain, chain_len) != 0) {
-			err = COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+			err = COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 			                      "caller-supplied chain (%zu bytes) is not a PEM bundle of X.509 certificates",
 			                      chain_len);
 			goto done;

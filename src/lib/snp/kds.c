@@ -46,7 +46,7 @@ static int decode_u8(uint8_t *out, cocoon_failure *f, const ASN1_OCTET_STRING *v
 
 	ASN1_INTEGER_free(ai);
 	if (!ok)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                       "%s certificate: extension %s (" KDS_ARC "%s) must be a DER INTEGER 0..255",
 		                       role_name(signer), kds_exts[which].name, kds_exts[which].suffix);
 	*out = (uint8_t)n;
@@ -72,7 +72,7 @@ static int decode_ia5(char *out, size_t cap, cocoon_failure *f, const ASN1_OCTET
 	}
 	ASN1_IA5STRING_free(s);
 	if (!ok)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                       "%s certificate: extension %s (" KDS_ARC "%s) must be a DER IA5String of 1..%zu "
 		                       "printable characters",
 		                       role_name(signer), kds_exts[which].name, kds_exts[which].suffix, cap - 1);
@@ -99,7 +99,7 @@ static int decode_hwid(cocoon_snp_kds_ext *out, cocoon_failure *f, const ASN1_OC
 	}
 	ASN1_OCTET_STRING_free(o);
 	if (!ok)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                       "VCEK certificate: extension hwID (" KDS_ARC "4) must hold %zu bytes for %s, "
 		                       "found a %ld-byte value",
 		                       want, cocoon_snp_product_name(out->product), len);
@@ -114,14 +114,14 @@ static int find_kds_ext(int *which, cocoon_failure *f, X509_EXTENSION *ext, int 
 
 	*which = -1;
 	if (n <= 0 || (size_t)n >= sizeof(oid))
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE, "%s certificate: unreadable extension OID",
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE, "%s certificate: unreadable extension OID",
 		                       role_name(signer));
 	if (strncmp(oid, KDS_ARC, strlen(KDS_ARC)) == 0) {
 		for (int i = 0; i < EXT__COUNT; i++)
 			if (strcmp(oid + strlen(KDS_ARC), kds_exts[i].suffix) == 0)
 				*which = i;
 		if (*which < 0)
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 			                       "%s certificate: unknown AMD KDS extension %s", role_name(signer), oid);
 		return 0;
 	}
@@ -129,7 +129,7 @@ static int find_kds_ext(int *which, cocoon_failure *f, X509_EXTENSION *ext, int 
 	 * an authority key identifier (go-sev-guest kdsOidMap). */
 	if (OBJ_obj2nid(obj) == NID_authority_key_identifier)
 		return 0;
-	return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+	return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 	                       "%s certificate: unexpected extension %s; the AMD KDS profile allows only the "
 	                       "1.3.6.1.4.1.3704.1.* extensions",
 	                       role_name(signer), oid);
@@ -160,21 +160,21 @@ int cocoon_snp_kds_ext_parse(cocoon_snp_kds_ext *out, cocoon_failure *f, X509 *c
 		if (which < 0)
 			continue;
 		if (vals[which])
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 			                       "%s certificate: duplicate extension %s (" KDS_ARC "%s)", role_name(signer),
 			                       kds_exts[which].name, kds_exts[which].suffix);
 		vals[which] = X509_EXTENSION_get_data(ext);
 	}
 
 	if (!vals[EXT_PRODUCT_NAME])
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                       "%s certificate: extension productName (" KDS_ARC "2) is missing",
 		                       role_name(signer));
 	if ((err = decode_ia5(out->product_name, sizeof(out->product_name), f, vals[EXT_PRODUCT_NAME],
 	                      EXT_PRODUCT_NAME, signer)) != 0)
 		return err;
 	if (cocoon_snp_product_parse(&out->product, out->product_name) != 0)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_PRODUCT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_PRODUCT,
 		                       "%s certificate: productName \"%s\" is not a supported SEV-SNP product line "
 		                       "(Milan, Genoa, Turin, optionally with a stepping such as \"-B0\")",
 		                       role_name(signer), out->product_name);
@@ -198,7 +198,7 @@ int cocoon_snp_kds_ext_parse(cocoon_snp_kds_ext *out, cocoon_failure *f, X509 *c
 		if (!vals[i]) {
 			if (optional)
 				continue;
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 			                       "%s certificate: extension %s (" KDS_ARC "%s) is missing",
 			                       role_name(signer), kds_exts[i].name, kds_exts[i].suffix);
 		}
@@ -211,21 +211,21 @@ int cocoon_snp_kds_ext_parse(cocoon_snp_kds_ext *out, cocoon_failure *f, X509 *c
 
 	if (signer == COCOON_SNP_SIGNER_VCEK) {
 		if (vals[EXT_CSP_ID])
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 			                       "VCEK certificate: has a cspID extension (" KDS_ARC "5), which only a VLEK "
 			                       "carries");
 		if (!vals[EXT_HWID])
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 			                       "VCEK certificate: extension hwID (" KDS_ARC "4) is missing");
 		if ((err = decode_hwid(out, f, vals[EXT_HWID], turin ? 8 : 64)) != 0)
 			return err;
 	} else {
 		if (vals[EXT_HWID])
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 			                       "VLEK certificate: has a hwID extension (" KDS_ARC "4), which only a VCEK "
 			                       "carries");
 		if (!vals[EXT_CSP_ID])
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_PROFILE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_PROFILE,
 			                       "VLEK certificate: extension cspID (" KDS_ARC "5) is missing");
 		if ((err = decode_ia5(out->csp_id, sizeof(out->csp_id), f, vals[EXT_CSP_ID], EXT_CSP_ID, signer)) != 0)
 			return err;

@@ -45,7 +45,7 @@ static int check_min_tcb(cocoon_failure *f, const char *field, uint64_t raw, con
 			break;
 		if (have[i] < parts[i].want) {
 			cocoon_snp_tcb_format(all, sizeof(all), raw, p);
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_MIN_TCB,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_MIN_TCB,
 			                       "%s %s SPL: expected >= %u, actual %u (%s); update the platform firmware",
 			                       field, parts[i].name, parts[i].want, have[i], all);
 		}
@@ -57,10 +57,10 @@ static int check_firmware(cocoon_failure *f, const char *which, uint8_t build, u
                           const cocoon_snp_policy *pol)
 {
 	if (build < pol->min_build)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_FIRMWARE, "%s_BUILD: expected >= %u, actual %u", which,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_FIRMWARE, "%s_BUILD: expected >= %u, actual %u", which,
 		                       pol->min_build, build);
 	if (((unsigned)major << 8 | minor) < ((unsigned)pol->min_api_major << 8 | pol->min_api_minor))
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_FIRMWARE, "%s firmware version: expected >= %u.%u, actual %u.%u",
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_FIRMWARE, "%s firmware version: expected >= %u.%u, actual %u.%u",
 		                       which, pol->min_api_major, pol->min_api_minor, major, minor);
 	return 0;
 }
@@ -94,19 +94,19 @@ static int check_keys(cocoon_failure *f, const cocoon_snp_report *r, const cocoo
 	                 digest_listed(r->id_key_digest, pol->trusted_id_keys, pol->n_trusted_id_keys);
 
 	if (pol->require_author_key && !r->author_key_en)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_AUTHOR_KEY,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_AUTHOR_KEY,
 		                       "AUTHOR_KEY_EN (offset 0x048 bit 0): expected 1 (an author key signed the ID "
 		                       "block), actual 0");
 	if (pol->n_trusted_author_keys && !author_trusted) {
 		cocoon_hex_encode(hex, r->author_key_digest, 48);
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_AUTHOR_KEY,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_AUTHOR_KEY,
 		                       "AUTHOR_KEY_DIGEST (offset 0x110): expected one of %zu trusted digests, actual %s%s",
 		                       pol->n_trusted_author_keys, r->author_key_en ? hex : "none",
 		                       r->author_key_en ? "" : " (AUTHOR_KEY_EN is 0)");
 	}
 	if ((pol->require_id_block || pol->n_trusted_id_keys) && !id_trusted && !author_trusted) {
 		cocoon_hex_encode(hex, r->id_key_digest, 48);
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_ID_KEY,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_ID_KEY,
 		                       "ID_KEY_DIGEST (offset 0x0E0): expected one of %zu trusted digests (or an ID block "
 		                       "signed by a trusted author key), actual %s",
 		                       pol->n_trusted_id_keys, cocoon_is_zero(r->id_key_digest, 48) ? "none (no ID block)" : hex);
@@ -120,20 +120,20 @@ int cocoon_snp_appraise(cocoon_failure *f, const cocoon_snp_report *r, cocoon_sn
 	char a[96], b[96];
 	int err;
 
-	if ((err = check_flag(f, COCOON_SNP_CHECK_POLICY_DEBUG, r->policy, SNP_POLICY_DEBUG, 19, "DEBUG",
+	if ((err = check_flag(f, COCOON_CHECK_SNP_POLICY_DEBUG, r->policy, SNP_POLICY_DEBUG, 19, "DEBUG",
 	                      pol->allow_debug || allow_debug,
 	                      "the host can read and alter a debug guest's memory; allow it only for testing "
 	                      "(--allow-debug or \"allow_debug\": true)")) != 0 ||
-	    (err = check_flag(f, COCOON_SNP_CHECK_POLICY_MIGRATION_AGENT, r->policy, SNP_POLICY_MIGRATE_MA, 18,
+	    (err = check_flag(f, COCOON_CHECK_SNP_POLICY_MIGRATION_AGENT, r->policy, SNP_POLICY_MIGRATE_MA, 18,
 	                      "MIGRATE_MA", pol->allow_migration_agent,
 	                      "a migration agent can export the guest; allow it with \"allow_migration_agent\": "
 	                      "true")) != 0)
 		return err;
 	if (pol->vmpl >= 0 && r->vmpl != (uint32_t)pol->vmpl)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VMPL, "VMPL (offset 0x030): expected %d, actual %u", pol->vmpl,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VMPL, "VMPL (offset 0x030): expected %d, actual %u", pol->vmpl,
 		                       r->vmpl);
 	if (r->guest_svn < pol->min_guest_svn)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_GUEST_SVN, "GUEST_SVN (offset 0x004): expected >= %u, actual %u",
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_GUEST_SVN, "GUEST_SVN (offset 0x004): expected >= %u, actual %u",
 		                       pol->min_guest_svn, r->guest_svn);
 	if ((err = check_min_tcb(f, "CURRENT_TCB", r->current_tcb, &pol->min_tcb, p)) != 0 ||
 	    (err = check_min_tcb(f, "COMMITTED_TCB", r->committed_tcb, &pol->min_tcb, p)) != 0 ||
@@ -149,7 +149,7 @@ int cocoon_snp_appraise(cocoon_failure *f, const cocoon_snp_report *r, cocoon_sn
 		if (r->committed_tcb != r->current_tcb) {
 			cocoon_snp_tcb_format(a, sizeof(a), r->current_tcb, p);
 			cocoon_snp_tcb_format(b, sizeof(b), r->committed_tcb, p);
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_PROVISIONAL_FIRMWARE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_PROVISIONAL_FIRMWARE,
 			                       "COMMITTED_TCB (offset 0x1E0): expected CURRENT_TCB 0x%016llx (%s), actual "
 			                       "0x%016llx (%s); %s",
 			                       (unsigned long long)r->current_tcb, a, (unsigned long long)r->committed_tcb, b,
@@ -157,21 +157,21 @@ int cocoon_snp_appraise(cocoon_failure *f, const cocoon_snp_report *r, cocoon_sn
 		}
 		if (r->committed_build != r->current_build || r->committed_major != r->current_major ||
 		    r->committed_minor != r->current_minor)
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_PROVISIONAL_FIRMWARE,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_PROVISIONAL_FIRMWARE,
 			                       "COMMITTED firmware (offset 0x1EC): expected the current %u.%u build %u, actual "
 			                       "%u.%u build %u; %s",
 			                       r->current_major, r->current_minor, r->current_build, r->committed_major,
 			                       r->committed_minor, r->committed_build, how);
 	}
-	if ((err = check_value(f, COCOON_SNP_CHECK_MEASUREMENT, "MEASUREMENT", 0x090, pol->has_measurement,
+	if ((err = check_value(f, COCOON_CHECK_SNP_MEASUREMENT, "MEASUREMENT", 0x090, pol->has_measurement,
 	                       pol->measurement, r->measurement, 48)) != 0 ||
-	    (err = check_value(f, COCOON_SNP_CHECK_HOST_DATA, "HOST_DATA", 0x0C0, pol->has_host_data, pol->host_data,
+	    (err = check_value(f, COCOON_CHECK_SNP_HOST_DATA, "HOST_DATA", 0x0C0, pol->has_host_data, pol->host_data,
 	                       r->host_data, 32)) != 0 ||
-	    (err = check_value(f, COCOON_SNP_CHECK_REPORT_DATA, "REPORT_DATA", 0x050, pol->has_report_data,
+	    (err = check_value(f, COCOON_CHECK_SNP_REPORT_DATA, "REPORT_DATA", 0x050, pol->has_report_data,
 	                       pol->report_data, r->report_data, 64)) != 0 ||
-	    (err = check_value(f, COCOON_SNP_CHECK_FAMILY_ID, "FAMILY_ID", 0x010, pol->has_family_id, pol->family_id,
+	    (err = check_value(f, COCOON_CHECK_SNP_FAMILY_ID, "FAMILY_ID", 0x010, pol->has_family_id, pol->family_id,
 	                       r->family_id, 16)) != 0 ||
-	    (err = check_value(f, COCOON_SNP_CHECK_IMAGE_ID, "IMAGE_ID", 0x020, pol->has_image_id, pol->image_id,
+	    (err = check_value(f, COCOON_CHECK_SNP_IMAGE_ID, "IMAGE_ID", 0x020, pol->has_image_id, pol->image_id,
 	                       r->image_id, 16)) != 0)
 		return err;
 	return check_keys(f, r, pol);

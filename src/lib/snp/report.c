@@ -136,7 +136,7 @@ static int check_mbz(cocoon_failure *f, const uint8_t *b, size_t lo, size_t hi, 
 {
 	for (size_t i = lo; i < hi; i++) {
 		if (b[i] != 0)
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT,
 			                       "SNP report: %s [0x%03zx, 0x%03zx) must be zero, byte 0x%03zx is 0x%02x; "
 			                       "the report is corrupt or not an SEV-SNP report",
 			                       what, lo, hi, i, b[i]);
@@ -149,29 +149,29 @@ static int validate(cocoon_failure *f, const cocoon_snp_report *r, const uint8_t
 	int err;
 
 	if (r->version < 2 || r->version > 5)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT,
 		                       "SNP report: VERSION (offset 0x000) is %u, expected 2, 3, 4 or 5", r->version);
 	if (!(r->policy & SNP_POLICY_RESERVED_1))
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT,
 		                       "SNP report: POLICY (offset 0x008) bit 17 is reserved and must be 1, policy is "
 		                       "0x%016llx",
 		                       (unsigned long long)r->policy);
 	if (r->policy & SNP_POLICY_MBZ_MASK)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT,
 		                       "SNP report: POLICY (offset 0x008) bits 26..63 must be zero, policy is 0x%016llx",
 		                       (unsigned long long)r->policy);
 	if (r->sig_algo != 1)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT,
 		                       "SNP report: SIGNATURE_ALGO (offset 0x034) is %u, expected 1 (ECDSA P-384 with "
 		                       "SHA-384); other algorithms are not defined",
 		                       r->sig_algo);
 	if (r->signer_info >> 5)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT,
 		                       "SNP report: signer info (offset 0x048) bits 5..31 must be zero, word is 0x%08x",
 		                       r->signer_info);
 	if (r->signing_key != COCOON_SNP_SIGNER_VCEK && r->signing_key != COCOON_SNP_SIGNER_VLEK &&
 	    r->signing_key != COCOON_SNP_SIGNER_NONE)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT,
 		                       "SNP report: SIGNING_KEY (offset 0x048 bits 4:2) is %d, a reserved value; expected "
 		                       "0 (VCEK), 1 (VLEK) or 7 (none)",
 		                       r->signing_key);
@@ -189,7 +189,7 @@ static int validate(cocoon_failure *f, const cocoon_snp_report *r, const uint8_t
 	                     "reserved part of SIGNATURE")) != 0)
 		return err;
 	if (r->mask_chip_key && !cocoon_is_zero(r->chip_id, sizeof(r->chip_id)))
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT,
 		                       "SNP report: MASK_CHIP_KEY is set but CHIP_ID (offset 0x1A0) is not all zero");
 	return 0;
 }
@@ -203,7 +203,7 @@ int cocoon_snp_report_parse(cocoon_snp_report *out, cocoon_failure *f, const uin
 		f = &local;
 	if ((err = cocoon_snp_report_decode(out, buf, len)) != 0) {
 		if (err == COCOON_EFORMAT)
-			COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_REPORT_FORMAT, "%s", cocoon_error_last()->message);
+			COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_REPORT_FORMAT, "%s", cocoon_error_last()->message);
 		return err;
 	}
 	if (validate(f, out, buf) != 0)

@@ -13,35 +13,7 @@
 #include "common/cache.h"
 #include "common/util.h"
 
-/* SNP check ids: short names for the COCOON_CHECK_SNP_* members of cocoon_check (same order). */
-enum {
-	COCOON_SNP_CHECK_REPORT_FORMAT = COCOON_CHECK_SNP_REPORT_FORMAT, /* length, version, reserved, sig algo */
-	COCOON_SNP_CHECK_SIGNATURE,           /* P-384 report signature; unsigned report */
-	COCOON_SNP_CHECK_VCEK_CHAIN,          /* ARK/ASK/VCEK signatures, validity, CA flags, algorithms */
-	COCOON_SNP_CHECK_VCEK_PROFILE,        /* DN profile, key type, KDS extensions, signer kind */
-	COCOON_SNP_CHECK_CRL,                 /* CRL unparsable, not signed by the ARK, stale */
-	COCOON_SNP_CHECK_CERT_REVOKED,        /* ASK/ASVK or VCEK/VLEK listed in the CRL */
-	COCOON_SNP_CHECK_PRODUCT,             /* product line unknown or inconsistent */
-	COCOON_SNP_CHECK_TCB_BINDING,         /* REPORTED_TCB versus the VCEK TCB extensions */
-	COCOON_SNP_CHECK_CHIP_ID,             /* CHIP_ID versus the VCEK HWID */
-	COCOON_SNP_CHECK_POLICY_DEBUG,
-	COCOON_SNP_CHECK_POLICY_MIGRATION_AGENT,
-	COCOON_SNP_CHECK_MIN_TCB,
-	COCOON_SNP_CHECK_GUEST_SVN,
-	COCOON_SNP_CHECK_FIRMWARE,
-	COCOON_SNP_CHECK_VMPL,
-	COCOON_SNP_CHECK_PROVISIONAL_FIRMWARE,
-	COCOON_SNP_CHECK_MEASUREMENT,
-	COCOON_SNP_CHECK_HOST_DATA,
-	COCOON_SNP_CHECK_REPORT_DATA,
-	COCOON_SNP_CHECK_FAMILY_ID,
-	COCOON_SNP_CHECK_IMAGE_ID,
-	COCOON_SNP_CHECK_ID_KEY,
-	COCOON_SNP_CHECK_AUTHOR_KEY,
-	COCOON_SNP_CHECK__END
-};
-_Static_assert((int)COCOON_SNP_CHECK_AUTHOR_KEY == (int)COCOON_CHECK_SNP_AUTHOR_KEY,
-               "SNP check ids follow cocoon_check");
+/* SNP rejections use the COCOON_CHECK_SNP_* members of cocoon_check (include/cocoon/verify.h). */
 
 #define COCOON_SNP_FAIL(f, id, ...) cocoon_fail((f), (cocoon_check)(id), __VA_ARGS__)
 
@@ -123,7 +95,7 @@ int cocoon_snp_report_decode(cocoon_snp_report *out, const uint8_t *buf, size_t 
  * Decodes and validates the format: length, version 2..5, reserved and
  * must-be-zero fields, policy bit 17, signature algorithm, signer info and
  * MASK_CHIP_KEY. On failure returns COCOON_EFORMAT, sets the thread's error
- * and, when f is not NULL, fills f with COCOON_SNP_CHECK_REPORT_FORMAT.
+ * and, when f is not NULL, fills f with COCOON_CHECK_SNP_REPORT_FORMAT.
  */
 int cocoon_snp_report_parse(cocoon_snp_report *out, cocoon_failure *f, const uint8_t *buf, size_t len);
 
@@ -150,7 +122,7 @@ typedef struct {
  * Parses the KDS extensions of cert and checks their profile: every value
  * well-formed DER (INTEGER 0..255, IA5String, 64/8-byte HWID), no duplicate
  * or unknown extension, HWID only on a VCEK and CSP_ID only on a VLEK.
- * Rejects with COCOON_SNP_CHECK_VCEK_PROFILE.
+ * Rejects with COCOON_CHECK_SNP_VCEK_PROFILE.
  */
 int cocoon_snp_kds_ext_parse(cocoon_snp_kds_ext *out, cocoon_failure *f, X509 *cert, int signer);
 

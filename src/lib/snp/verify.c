@@ -73,7 +73,7 @@ int cocoon_snp_select_cert(const uint8_t **cert, size_t *cert_len, cocoon_failur
 	}
 	if (in && in->certs && in->certs_len) {
 		if (cocoon_snp_certtable_parse(&table, in->certs, in->certs_len) != 0)
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN, "%s", cocoon_error_last()->message);
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN, "%s", cocoon_error_last()->message);
 		if (report && len >= 0x4C)
 			signer = (int)((cocoon_le32(report + 0x48) >> 2) & 7);
 		e = cocoon_snp_certtable_find(&table, signer == COCOON_SNP_SIGNER_VLEK ? COCOON_SNP_CERT_VLEK
@@ -83,12 +83,12 @@ int cocoon_snp_select_cert(const uint8_t **cert, size_t *cert_len, cocoon_failur
 			*cert_len = e->length;
 			return 0;
 		}
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 		                       "the certificate table (%zu entries) has no %s entry for the report's signing key; "
 		                       "pass the %s certificate",
 		                       table.n, signer_name(signer), signer_name(signer));
 	}
-	return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_VCEK_CHAIN,
+	return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_VCEK_CHAIN,
 	                       "no VCEK/VLEK certificate: pass the certificate that signed the report (AMD KDS) or the "
 	                       "extended report's certificate table");
 }
@@ -101,28 +101,28 @@ static int resolve_product(cocoon_snp_product *out, cocoon_failure *f, const coc
 	const char *role = vv->signer == COCOON_SNP_SIGNER_VLEK ? "VLEK" : "VCEK";
 
 	if (product && cocoon_snp_product_parse(&hint, product) != 0)
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_PRODUCT,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_PRODUCT,
 		                       "product \"%s\" is not a supported SEV-SNP product line; use Milan, Genoa or Turin",
 		                       product);
 	if (r->has_cpuid) {
 		p = cocoon_snp_product_from_cpuid(r->cpuid_fam_id, r->cpuid_mod_id);
 		if (p == COCOON_SNP_PRODUCT_UNKNOWN) {
 			if (hint == COCOON_SNP_PRODUCT_UNKNOWN)
-				return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_PRODUCT,
+				return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_PRODUCT,
 				                       "report CPUID family 0x%02x model 0x%02x stepping %u (offset 0x188) is not "
 				                       "a known product line (Milan 19h/01h, Genoa 19h/11h, Turin 1Ah/02h); "
 				                       "pass the product explicitly",
 				                       r->cpuid_fam_id, r->cpuid_mod_id, r->cpuid_step);
 			p = hint;
 		} else if (hint != COCOON_SNP_PRODUCT_UNKNOWN && hint != p) {
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_PRODUCT,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_PRODUCT,
 			                       "product: expected %s (caller), actual %s (report CPUID family 0x%02x model "
 			                       "0x%02x)",
 			                       cocoon_snp_product_name(hint), cocoon_snp_product_name(p), r->cpuid_fam_id,
 			                       r->cpuid_mod_id);
 		}
 		if (p != vv->product)
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_PRODUCT,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_PRODUCT,
 			                       "product: the report is from a %s (CPUID family 0x%02x model 0x%02x) but the "
 			                       "%s is for %s (productName \"%s\")",
 			                       cocoon_snp_product_name(p), r->cpuid_fam_id, r->cpuid_mod_id, role,
@@ -131,7 +131,7 @@ static int resolve_product(cocoon_snp_product *out, cocoon_failure *f, const coc
 		/* v2 reports carry no CPUID: the chain-verified productName decides. */
 		p = vv->product;
 		if (hint != COCOON_SNP_PRODUCT_UNKNOWN && hint != p)
-			return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_PRODUCT,
+			return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_PRODUCT,
 			                       "product: expected %s (caller), actual %s (%s productName \"%s\"; a v2 report "
 			                       "carries no CPUID)",
 			                       cocoon_snp_product_name(hint), cocoon_snp_product_name(p), role,
@@ -160,7 +160,7 @@ static int check_binding(cocoon_failure *f, const cocoon_snp_report *r, const co
 	if (r->reported_tcb != vv->ext.tcb) {
 		cocoon_snp_tcb_format(want, sizeof(want), vv->ext.tcb, p);
 		cocoon_snp_tcb_format(got, sizeof(got), r->reported_tcb, p);
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_TCB_BINDING,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_TCB_BINDING,
 		                       "REPORTED_TCB (offset 0x180): expected 0x%016llx (%s, the %s TCB extensions), "
 		                       "actual 0x%016llx (%s); fetch the %s for this TCB",
 		                       (unsigned long long)vv->ext.tcb, want, role, (unsigned long long)r->reported_tcb,
@@ -169,7 +169,7 @@ static int check_binding(cocoon_failure *f, const cocoon_snp_report *r, const co
 	if (!tcb_le(r->reported_tcb, r->current_tcb, p)) {
 		cocoon_snp_tcb_format(got, sizeof(got), r->reported_tcb, p);
 		cocoon_snp_tcb_format(cur, sizeof(cur), r->current_tcb, p);
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_TCB_BINDING,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_TCB_BINDING,
 		                       "REPORTED_TCB (%s) exceeds CURRENT_TCB (%s) in some component; the platform "
 		                       "cannot run below its reported TCB",
 		                       got, cur);
@@ -180,7 +180,7 @@ static int check_binding(cocoon_failure *f, const cocoon_snp_report *r, const co
 		char a[2 * 64 + 1], b[2 * 64 + 1];
 		cocoon_hex_encode(a, vv->ext.hwid, vv->ext.hwid_len);
 		cocoon_hex_encode(b, r->chip_id, vv->ext.hwid_len);
-		return COCOON_SNP_FAIL(f, COCOON_SNP_CHECK_CHIP_ID,
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_CHIP_ID,
 		                       "CHIP_ID (offset 0x1A0%s): expected %s (VCEK hwID), actual %s; the VCEK belongs to "
 		                       "another chip",
 		                       vv->ext.hwid_len == 8 ? ", first 8 bytes on Turin" : "", a, b);
@@ -222,19 +222,19 @@ int cocoon_snp_verify_report_with(cocoon_result *result, const cocoon_snp_vcek_v
 		cocoon_time_format(a, sizeof(a), vv->valid_from);
 		cocoon_time_format(b, sizeof(b), vv->valid_until);
 		cocoon_time_format(c, sizeof(c), at);
-		COCOON_SNP_FAIL(&f, vv->crl_checked ? COCOON_SNP_CHECK_CRL : COCOON_SNP_CHECK_VCEK_CHAIN,
+		COCOON_SNP_FAIL(&f, vv->crl_checked ? COCOON_CHECK_SNP_CRL : COCOON_CHECK_SNP_VCEK_CHAIN,
 		                "verification time %s is outside the window %s .. %s where the %s chain%s verified", c,
 		                a, b, vv->signer == COCOON_SNP_SIGNER_VLEK ? "VLEK" : "VCEK",
 		                vv->crl_checked ? " and CRL" : "");
 		return result_reject(result, &f);
 	}
 	if (r.signing_key == COCOON_SNP_SIGNER_NONE) {
-		COCOON_SNP_FAIL(&f, COCOON_SNP_CHECK_SIGNATURE,
+		COCOON_SNP_FAIL(&f, COCOON_CHECK_SNP_SIGNATURE,
 		                "SIGNING_KEY (offset 0x048) is 7 (none): the report is unsigned and proves nothing");
 		return result_reject(result, &f);
 	}
 	if (r.signing_key != vv->signer) {
-		COCOON_SNP_FAIL(&f, COCOON_SNP_CHECK_VCEK_PROFILE,
+		COCOON_SNP_FAIL(&f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                "SIGNING_KEY (offset 0x048): expected %s (the certificate given), actual %s; pass the %s "
 		                "certificate",
 		                signer_name(vv->signer), signer_name(r.signing_key), signer_name(r.signing_key));
@@ -248,7 +248,7 @@ int cocoon_snp_verify_report_with(cocoon_result *result, const cocoon_snp_vcek_v
 	if (ok < 0)
 		return cocoon_error_set(COCOON_EINTERNAL, "SNP report signature: OpenSSL failed to run the verification");
 	if (ok == 0) {
-		COCOON_SNP_FAIL(&f, COCOON_SNP_CHECK_SIGNATURE,
+		COCOON_SNP_FAIL(&f, COCOON_CHECK_SNP_SIGNATURE,
 		                "report signature (offset 0x2A0) does not verify with the %s key over bytes [0, 0x2A0): "
 		                "the report was altered or signed by another key",
 		                signer_name(vv->signer));
@@ -298,7 +298,7 @@ int cocoon_verifier_verify_snp(cocoon_result *result, cocoon_verifier *v, const 
 	result->has_claims = 1;
 	cocoon_snp_claims_fill(&result->snp, &r, COCOON_SNP_PRODUCT_UNKNOWN);
 	if (r.signing_key == COCOON_SNP_SIGNER_NONE) {
-		COCOON_SNP_FAIL(&f, COCOON_SNP_CHECK_SIGNATURE,
+		COCOON_SNP_FAIL(&f, COCOON_CHECK_SNP_SIGNATURE,
 		                "SIGNING_KEY (offset 0x048) is 7 (none): the report is unsigned and proves nothing");
 		return result_reject(result, &f);
 	}
