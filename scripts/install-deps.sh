@@ -3,17 +3,27 @@
 # Usage: scripts/install-deps.sh [build|test|ci]
 set -euo pipefail
 mode=${1:-build}
-pkgs=(build-essential cmake pkg-config libssl-dev libjansson-dev openssl)
+# Building everything: the library, the CLI and the daemons.
+pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
+      libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
+      libevent-dev libjose-dev libsqlite3-dev)
 case "$mode" in
   build) ;;
-  test) pkgs+=(libcmocka-dev jq xxd) ;;
-  ci) pkgs+=(libcmocka-dev jq xxd clang libclang-rt-14-dev) ;;
+  # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,
+  # python3-protobuf as an AESM client, curl, jq.
+  test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf protobuf-compiler) ;;
+  ci) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf protobuf-compiler
+             clang libclang-rt-14-dev wrk) ;;
   *) echo "install-deps.sh: unknown mode '$mode' (expected build, test or ci)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm clients (manifest validation, @azure/attestation) run in CI; use the machine's Node if it has one.
+if [ "$mode" = ci ] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "install-deps: installing ${missing[*]}" >&2
 sudo=""

@@ -1,0 +1,30 @@
+/*
+ * The sgx.intel.com/epc reconciler: keeps the node's status capacity of that
+ * extended resource (bytes of EPC) equal to what this node has, through
+ * PATCH of nodes/<name>/status. The kubelet zeroes such capacities when it
+ * restarts (kubernetes#64784), so the value is re-checked periodically, and
+ * quickly after a restart is seen. API errors are retried with backoff
+ * (1 s doubling to 60 s); the reconciler never exits on them.
+ */
+#ifndef COCOON_RECONCILE_H
+#define COCOON_RECONCILE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include "kube.h"
+
+typedef struct cocoon_epcrec cocoon_epcrec;
+
+/* Starts the reconciler thread; it takes ownership of *kc. */
+int cocoon_epcrec_start(cocoon_epcrec **out, cocoon_kube_config *kc, const char *node, uint64_t epc_bytes,
+                        unsigned resync_s);
+/* The kubelet restarted: re-check at 1, 2, 4, 8 and 16 s, then as usual. */
+void cocoon_epcrec_kick(cocoon_epcrec *r);
+/* Stops (aborting a request in flight) and frees. */
+void cocoon_epcrec_stop(cocoon_epcrec *r);
+
+/* One check-and-patch round; exposed for tests. *patched says whether a PATCH was sent. */
+int cocoon_epcrec_reconcile(const cocoon_kube_config *kc, const char *node, uint64_t epc_bytes, int *patched,
+                            const atomic_int *stop);
+
+#endif
