@@ -30,10 +30,15 @@ const char *cocoon_error_name(int code)
 	}
 }
 
+/* Formats into a local buffer first: callers often wrap the previous message
+ * ("trusted root: %s", cocoon_error_last()->message), which would otherwise
+ * make vsnprintf read the buffer it writes. */
 __attribute__((format(printf, 2, 0))) static void error_vset(int code, const char *fmt, va_list ap)
 {
+	char tmp[sizeof(last_error.message)];
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	last_error.code = code;
-	vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
+	memcpy(last_error.message, tmp, sizeof(tmp));
 }
 
 int cocoon_error_set(int code, const char *fmt, ...)
