@@ -6,10 +6,12 @@
 #define COCOON_EXIT_ACCEPT 0
 #define COCOON_EXIT_REJECT 1
 #define COCOON_EXIT_USAGE 2
+#define COCOON_EXIT_NO_EVIDENCE 3 /* cocoon evidence: no provider available, or it failed */
 
 int cocoon_cmd_verify(int argc, char **argv);
 int cocoon_cmd_inspect(int argc, char **argv);
 int cocoon_cmd_sim(int argc, char **argv);
+int cocoon_cmd_evidence(int argc, char **argv);
 
 /* Prints "cocoon: <message>" to stderr and returns COCOON_EXIT_USAGE. */
 int cocoon_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

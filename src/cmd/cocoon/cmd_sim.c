@@ -1,4 +1,5 @@
 /* cocoon sim: the simulated TEE (development and tests; never trusted by default). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,24 +9,32 @@
 #include "common/util.h"
 #include "sim/dcap_sim.h"
 #include "sim/sim_dir.h"
+#include "sim/snp_sim.h"
 #include "cli.h"
 
 static const char sim_usage[] =
-	"usage: cocoon sim init [--status STATUS] [--days N] DIR\n"
+	"usage: cocoon sim init [--status STATUS] [--days N] [--snp-product NAME] DIR\n"
 	"       cocoon sim quote --tee sgx|tdx --report-data HEX [fields] -o FILE DIR\n"
+	"       cocoon sim snp-report --report-data HEX [fields] -o FILE [--certs FILE] DIR\n"
 	"\n"
 	"init   creates DIR with a simulation PKI shaped like Intel's (root CA, PCK CA, PCK\n"
 	"       leaf with SGX extensions, TCB Signing key, CRLs, QE attestation key) and\n"
-	"       current collateral (TCB info v3 for SGX and TDX, QE identity, CRLs).\n"
+	"       current collateral (TCB info v3 for SGX and TDX, QE identity, CRLs), and one\n"
+	"       shaped like AMD's in DIR/amd (ARK, ASK, VCEK with the KDS extensions, CRL).\n"
 	"       --status sets the simulated platform's TCB status: UpToDate (default),\n"
 	"       SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded,\n"
 	"       OutOfDate, OutOfDateConfigurationNeeded or Revoked. --days: collateral\n"
-	"       lifetime (default 365).\n"
+	"       lifetime (default 365). --snp-product: Milan (default), Genoa or Turin.\n"
 	"quote  writes a DCAP quote signed by the simulated QE. Fields:\n"
 	"       SGX: --mrenclave HEX --mrsigner HEX --isv-prod-id N --isv-svn N [--debug]\n"
 	"       TDX: --mrtd HEX --rtmr0..--rtmr3 HEX --mr-config-id HEX --mr-owner HEX\n"
 	"            --mr-owner-config HEX [--debug]\n"
 	"       --quote-version 3 (SGX), 4 (TDX, default) or 5 (TD 1.5 body for TDX)\n"
+	"snp-report  writes an SEV-SNP attestation report signed by the simulated VCEK,\n"
+	"       and with --certs its extended-report certificate table (VCEK, ASK, ARK).\n"
+	"       Fields: --measurement HEX --host-data HEX --family-id HEX --image-id HEX\n"
+	"       --policy N (default 0x30000) --vmpl 0..3 --guest-svn N [--debug]\n"
+	"       --version 2, 3 (default) or 5\n"
 	"\n"
 	"Simulated evidence verifies only with: cocoon verify --evidence FILE --trust-sim DIR\n";
 
@@ -53,6 +62,7 @@ static int sim_init(int argc, char **argv)
 	cocoon_sim_init_options o = COCOON_SIM_INIT_OPTIONS_INIT;
 	static const struct option opts[] = { { "status", required_argument, NULL, 's' },
 		                              { "days", required_argument, NULL, 'd' },
+		                              { "snp-product", required_argument, NULL, 'p' },
 		                              { "help", no_argument, NULL, 'h' },
 		                              { NULL, 0, NULL, 0 } };
 	int c;
@@ -60,6 +70,8 @@ static int sim_init(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 's')
 			o.status = optarg;
+		else if (c == 'p')
+			o.snp_product = optarg;
 		else if (c == 'd') {
 			char *end;
 			long d = strtol(optarg, &end, 10);
@@ -76,9 +88,9 @@ static int sim_init(int argc, char **argv)
 		return cocoon_cli_error("sim init: exactly one DIR is required");
 	if (cocoon_sim_init(argv[optind], &o) != 0)
 		return cocoon_cli_error("%s", cocoon_error_last()->message);
-	fprintf(stderr, "cocoon: simulation directory %s created (status %s); simulated evidence is trusted only "
-	                "with --trust-sim %s\n",
-	        argv[optind], o.status, argv[optind]);
+	fprintf(stderr, "cocoon: simulation directory %s created (status %s, SNP product %s); simulated evidence is "
+	                "trusted only with --trust-sim %s\n",
+	        argv[optind], o.status, o.snp_product ? o.snp_product : "Milan", argv[optind]);
 	return 0;
 }
 
@@ -187,6 +199,125 @@ done:
 	return rc;
 }
 
+enum { R_RD = 256, R_MEASUREMENT, R_HOST_DATA, R_FAMILY_ID, R_IMAGE_ID, R_POLICY, R_VMPL, R_GUEST_SVN, R_DEBUG,
+       R_VERSION, R_OUT, R_CERTS };
+
+/* An unsigned number (decimal or 0x hex) no larger than max. */
+static int u64_arg(uint64_t *out, const char *flag, const char *text, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(text, &end, 0);
+	if (!*text || *end || text[0] == '-' || errno == ERANGE || v > max)
+		return cocoon_cli_error("%s: expected an integer 0..%llu, got '%s'", flag, (unsigned long long)max, text);
+	*out = v;
+	return 0;
+}
+
+/* Applies one field flag to the report parameters. */
+static int snp_field(cocoon_sim_snp_report_params *q, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case R_RD: return hex_arg(q->report_data, 64, "--report-data", arg);
+	case R_MEASUREMENT: return hex_arg(q->measurement, 48, "--measurement", arg);
+	case R_HOST_DATA: return hex_arg(q->host_data, 32, "--host-data", arg);
+	case R_FAMILY_ID: return hex_arg(q->family_id, 16, "--family-id", arg);
+	case R_IMAGE_ID: return hex_arg(q->image_id, 16, "--image-id", arg);
+	case R_POLICY:
+		if (u64_arg(&v, "--policy", arg, UINT64_MAX))
+			return COCOON_EXIT_USAGE;
+		/* The firmware refuses such a policy at launch: no real report has one. */
+		if (!(v & (1ull << 17)) || (v >> 26))
+			return cocoon_cli_error("--policy 0x%llx: bit 17 is reserved and must be 1, bits 26..63 must be 0 "
+			                        "(e.g. 0x30000)",
+			                        (unsigned long long)v);
+		q->policy = v;
+		return 0;
+	case R_VMPL:
+		if (u64_arg(&v, "--vmpl", arg, 3))
+			return COCOON_EXIT_USAGE;
+		q->vmpl = (uint32_t)v;
+		return 0;
+	case R_GUEST_SVN:
+		if (u64_arg(&v, "--guest-svn", arg, UINT32_MAX))
+			return COCOON_EXIT_USAGE;
+		q->guest_svn = (uint32_t)v;
+		return 0;
+	default: return COCOON_EXIT_USAGE;
+	}
+}
+
+static int sim_snp_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "report-data", required_argument, NULL, R_RD },     { "measurement", required_argument, NULL, R_MEASUREMENT },
+		{ "host-data", required_argument, NULL, R_HOST_DATA }, { "family-id", required_argument, NULL, R_FAMILY_ID },
+		{ "image-id", required_argument, NULL, R_IMAGE_ID },   { "policy", required_argument, NULL, R_POLICY },
+		{ "vmpl", required_argument, NULL, R_VMPL },           { "guest-svn", required_argument, NULL, R_GUEST_SVN },
+		{ "debug", no_argument, NULL, R_DEBUG },               { "version", required_argument, NULL, R_VERSION },
+		{ "output", required_argument, NULL, R_OUT },          { "certs", required_argument, NULL, R_CERTS },
+		{ NULL, 0, NULL, 0 }
+	};
+	cocoon_sim_snp_report_params q;
+	cocoon_sim_snp_pki *pki = NULL;
+	const char *out = NULL, *certs = NULL, *field[R_CERTS + 1] = { 0 };
+	uint8_t report[COCOON_SNP_REPORT_SIZE], *table = NULL;
+	size_t table_len = 0;
+	uint64_t version = 3;
+	int debug = 0, c, rc = COCOON_EXIT_USAGE;
+
+	optind = 1;
+	/* Field flags are applied after the PKI loads: the defaults come from its VCEK. */
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 'o' || c == R_OUT)
+			out = optarg;
+		else if (c == R_CERTS)
+			certs = optarg;
+		else if (c == R_DEBUG)
+			debug = 1;
+		else if (c == R_VERSION) {
+			if (u64_arg(&version, "--version", optarg, 5))
+				return COCOON_EXIT_USAGE;
+			if (version != 2 && version != 3 && version != 5)
+				return cocoon_cli_error("--version %s: the simulator writes report versions 2, 3 and 5", optarg);
+		} else if (c >= R_RD && c <= R_GUEST_SVN)
+			field[c] = optarg;
+		else
+			return COCOON_EXIT_USAGE;
+	}
+	if (optind + 1 != argc)
+		return cocoon_cli_error("sim snp-report: exactly one DIR is required (see cocoon sim --help)");
+	if (!field[R_RD])
+		return cocoon_cli_error("sim snp-report: --report-data HEX is required (64 bytes, zero-padded)");
+	if (!out)
+		return cocoon_cli_error("sim snp-report: -o FILE is required");
+	if (cocoon_sim_snp_pki_load(&pki, argv[optind]) != 0 ||
+	    cocoon_sim_snp_report_params_init(&q, pki, (uint32_t)version) != 0) {
+		rc = cocoon_cli_error("%s", cocoon_error_last()->message);
+		goto done;
+	}
+	for (int i = R_RD; i <= R_GUEST_SVN; i++)
+		if (field[i] && snp_field(&q, i, field[i]) != 0)
+			goto done;
+	if (debug)
+		q.policy |= 1ull << 19;
+	if (cocoon_sim_snp_report(report, pki, &q) != 0 || cocoon_file_write(out, report, sizeof(report)) != 0 ||
+	    (certs && (cocoon_sim_snp_certtable(&table, &table_len, pki) != 0 ||
+	               cocoon_file_write(certs, table, table_len) != 0))) {
+		rc = cocoon_cli_error("%s", cocoon_error_last()->message);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(table);
+	cocoon_sim_snp_pki_free(pki);
+	return rc;
+}
+
 int cocoon_cmd_sim(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
@@ -197,6 +328,8 @@ int cocoon_cmd_sim(int argc, char **argv)
 		return sim_init(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "quote"))
 		return sim_quote(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "snp-report"))
+		return sim_snp_report(argc - 1, argv + 1);
 	fputs(sim_usage, stderr);
 	return cocoon_cli_error("sim: unknown subcommand '%s'", argv[1]);
 }

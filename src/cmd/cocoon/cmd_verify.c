@@ -33,7 +33,8 @@ static const char verify_usage[] =
 	"                          relax the TD attribute appraisal\n"
 	"  --trust-sim DIR         trust the simulation root in DIR (made by 'cocoon sim init'):\n"
 	"                          development only; results say \"simulated\": true. Without\n"
-	"                          --collateral, DIR's current collateral is used\n"
+	"                          --collateral, DIR's current collateral is used; for SNP,\n"
+	"                          DIR/amd's chain, CRL and VCEK unless --chain, --crl, --vcek/--certs\n"
 	"  --json                  print one JSON object\n"
 	"\n"
 	"AMD SEV-SNP reports (detected from the evidence):\n"
@@ -282,7 +283,7 @@ int cocoon_cmd_verify(int argc, char **argv)
 	cocoon_result result;
 	pcs_files pcs = { 0 };
 	const char *evidence_path = NULL, *collateral_path = NULL, *root_path = NULL, *sim_dir = NULL;
-	char *sim_root = NULL, *sim_collateral = NULL;
+	char *sim_root = NULL, *sim_collateral = NULL, *sim_snp[3] = { NULL, NULL, NULL };
 	uint8_t *evidence = NULL, *root = NULL;
 	size_t evidence_len = 0, root_len = 0;
 	char *json = NULL;
@@ -387,6 +388,22 @@ int cocoon_cmd_verify(int argc, char **argv)
 			collateral_path = sim_collateral;
 		fprintf(stderr, "cocoon: WARNING: trusting the simulation root in %s (development only)\n", sim_dir);
 	}
+	if (sim_dir && is_snp) {
+		/* DIR's AMD chain, VCEK and CRL stand in for what the caller did not pass. */
+		static const char *const rel[3] = { "amd/vcek.pem", "amd/chain.pem", "amd/crl.der" };
+		static const int slot[3] = { 0, 2, 3 };
+		for (int i = 0; i < 3; i++) {
+			if (snp.path[slot[i]] || (i == 0 && snp.path[1]))
+				continue;
+			if (!(sim_snp[i] = cocoon_sim_path(sim_dir, rel[i]))) {
+				rc = cocoon_cli_error("out of memory");
+				goto done;
+			}
+			snp.path[slot[i]] = sim_snp[i];
+		}
+		ropts.trust_simulation = 1;
+		fprintf(stderr, "cocoon: WARNING: trusting the simulation root in %s (development only)\n", sim_dir);
+	}
 	if (root_path && !is_snp) {
 		if (cocoon_file_read(&root, &root_len, root_path) != 0) {
 			rc = cocoon_cli_error("--root: %s", cocoon_error_last()->message);
@@ -425,6 +442,8 @@ done:
 	free(root);
 	free(sim_root);
 	free(sim_collateral);
+	for (int i = 0; i < 3; i++)
+		free(sim_snp[i]);
 	for (int i = 0; i < 4; i++)
 		free(snp.data[i]);
 	pcs_files_free(&pcs);

@@ -11,6 +11,7 @@ static const char usage[] =
 	"  verify   verify a DCAP quote (SGX v3, TDX v4/v5) or an SEV-SNP report\n"
 	"  inspect  decode every field of a quote or report\n"
 	"  sim      the simulated TEE: make a simulation PKI, quotes and reports\n"
+	"  evidence collect evidence inside a TEE (or from the simulator); --probe lists providers\n"
 	"  version  print the version\n"
 	"\n"
 	"Run 'cocoon <command> --help' for the options of a command.\n"
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 		return cocoon_cmd_inspect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sim") == 0)
 		return cocoon_cmd_sim(argc - 1, argv + 1);
+	if (strcmp(argv[1], "evidence") == 0)
+		return cocoon_cmd_evidence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("cocoon %s\n", COCOON_VERSION);
 		return 0;

@@ -6,6 +6,15 @@
 #include "dcap/verifier.h"
 #include "dcap/x509.h"
 #include "common/util.h"
+#include "cocoon/sim.h"
+
+static int root_is_simulation(X509 *root)
+{
+	char cn[256];
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_commonName, cn, sizeof(cn)) < 0)
+		return 0;
+	return strstr(cn, COCOON_SIM_CN_PREFIX) != NULL;
+}
 
 int cocoon_verifier_new(cocoon_verifier **out, const cocoon_verifier_options *opts)
 {
@@ -41,6 +50,14 @@ int cocoon_verifier_new(cocoon_verifier **out, const cocoon_verifier_options *op
 	}
 	if ((err = cocoon_cert_digest(v->intel_root_digest, v->intel_root)) != 0)
 		goto done;
+	/* A simulation root is trusted only through the explicit option, so that
+	 * every result it produces says "simulated". */
+	if (root_is_simulation(v->intel_root) && !opts->trust_simulation) {
+		err = cocoon_error_set(COCOON_EINVAL,
+		                       "trusted root: this is a cocoon simulation root; trusting it takes the explicit "
+		                       "simulation option (cocoon verify --trust-sim DIR)");
+		goto done;
+	}
 	v->trust_simulation = opts->trust_simulation;
 	if ((err = cocoon_cache_new(&v->collateral, opts->cache_max_entries)) != 0 ||
 	    (err = cocoon_cache_new(&v->platform, opts->cache_max_entries)) != 0 ||

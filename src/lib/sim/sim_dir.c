@@ -17,6 +17,8 @@
 #include "common/util.h"
 #include "sim/dcap_sim.h"
 #include "sim/sim_dir.h"
+#include "sim/snp_sim.h"
+#include "snp/snp.h"
 
 char *cocoon_sim_path(const char *dir, const char *rel)
 {
@@ -180,6 +182,72 @@ done:
 	return err;
 }
 
+/* DIR/amd/<role>.pem and <role>-key.pem, for the ARK, the ASK and the VCEK. */
+static const char *const snp_roles[3] = { "ark", "ask", "vcek" };
+
+int cocoon_sim_snp_pki_save(const cocoon_sim_snp_pki *p, const char *dir)
+{
+	X509 *const certs[3] = { p->ark_cert, p->ask_cert, p->vcek_cert };
+	EVP_PKEY *const keys[3] = { p->ark_key, p->ask_key, p->vcek_key };
+	X509 *chain[2] = { p->ask_cert, p->ark_cert }; /* the order of AMD KDS's cert_chain */
+	char rel[32], *pem = NULL;
+	int err = 0;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(rel, sizeof(rel), "amd/%s.pem", snp_roles[i]);
+		if ((err = write_pem(dir, rel, certs[i], NULL, NULL)) != 0)
+			goto done;
+		snprintf(rel, sizeof(rel), "amd/%s-key.pem", snp_roles[i]);
+		if ((err = write_pem(dir, rel, NULL, keys[i], NULL)) != 0)
+			goto done;
+	}
+	if ((err = cocoon_sim_pem_certs(&pem, chain, 2)) != 0 || (err = write_text(dir, "amd/chain.pem", pem, 0644)) != 0)
+		goto done;
+	err = write_pem(dir, "amd/crl.der", NULL, NULL, p->crl);
+done:
+	free(pem);
+	return err;
+}
+
+int cocoon_sim_snp_pki_load(cocoon_sim_snp_pki **out, const char *dir)
+{
+	cocoon_sim_snp_pki *p = calloc(1, sizeof(*p));
+	char cert_rel[32], key_rel[32];
+	int err = 0;
+
+	*out = NULL;
+	if (!p)
+		return cocoon_error_set(COCOON_ENOMEM, "out of memory loading the simulated AMD PKI");
+	X509 **certs[3] = { &p->ark_cert, &p->ask_cert, &p->vcek_cert };
+	EVP_PKEY **keys[3] = { &p->ark_key, &p->ask_key, &p->vcek_key };
+	for (int i = 0; i < 3; i++) {
+		snprintf(cert_rel, sizeof(cert_rel), "amd/%s.pem", snp_roles[i]);
+		snprintf(key_rel, sizeof(key_rel), "amd/%s-key.pem", snp_roles[i]);
+		if ((err = read_pem(dir, cert_rel, certs[i], NULL)) != 0 || (err = read_pem(dir, key_rel, NULL, keys[i])) != 0)
+			goto done;
+		/* A mismatched pair would sign evidence that nothing verifies. */
+		if (X509_check_private_key(*certs[i], *keys[i]) != 1) {
+			err = cocoon_error_set_openssl(COCOON_EFORMAT, "%s/%s does not match %s/%s", dir, key_rel, dir,
+			                               cert_rel);
+			goto done;
+		}
+	}
+	if ((err = read_crl(dir, "amd/crl.der", &p->crl)) != 0)
+		goto done;
+	if ((err = cocoon_sim_snp_pki_describe(p)) != 0) {
+		char why[sizeof(cocoon_error_last()->message)];
+		/* Copied first: the message buffer is also the destination. */
+		snprintf(why, sizeof(why), "%s", cocoon_error_last()->message);
+		err = cocoon_error_set(err, "%s/amd/vcek.pem: %s", dir, why);
+		goto done;
+	}
+	*out = p;
+	p = NULL;
+done:
+	cocoon_sim_snp_pki_free(p);
+	return err;
+}
+
 static void iso_date(char *buf, size_t n, time_t t) { cocoon_time_format(buf, n, t); }
 
 /* One TCB level in Intel's v3 layout. */
@@ -301,6 +369,32 @@ static int dir_is_empty_or_absent(const char *dir)
 	return empty;
 }
 
+/* DIR/amd: an AMD-shaped PKI whose certificates and CRL share the Intel side's windows. */
+static int snp_init(const char *dir, const char *product, time_t now, time_t next)
+{
+	cocoon_sim_snp_pki_options o;
+	cocoon_sim_snp_pki *p = NULL;
+	char *amd = cocoon_sim_path(dir, "amd");
+	int err;
+
+	if (!amd || mkdir(amd, 0700) != 0) {
+		err = cocoon_error_set(COCOON_EIO, "sim init: cannot create %s: %s", amd ? amd : dir, strerror(errno));
+		goto done;
+	}
+	cocoon_sim_snp_pki_options_init(&o);
+	o.not_before = now - 3600;
+	o.not_after = now + 86400L * 3650;
+	o.crl_next_update = next;
+	o.product = product;
+	if ((err = cocoon_sim_snp_pki_generate(&p, &o)) != 0)
+		goto done;
+	err = cocoon_sim_snp_pki_save(p, dir);
+done:
+	cocoon_sim_snp_pki_free(p);
+	free(amd);
+	return err;
+}
+
 int cocoon_sim_init(const char *dir, const cocoon_sim_init_options *opts)
 {
 	cocoon_sim_init_options defaults = COCOON_SIM_INIT_OPTIONS_INIT;
@@ -309,6 +403,7 @@ int cocoon_sim_init(const char *dir, const cocoon_sim_init_options *opts)
 	char *ti = NULL, *qe = NULL, *coll = NULL, *intel = NULL;
 	json_t *meta = NULL;
 	char *meta_text = NULL, created[32];
+	cocoon_snp_product line;
 	time_t now, next;
 	int err = 0, empty;
 
@@ -316,6 +411,9 @@ int cocoon_sim_init(const char *dir, const cocoon_sim_init_options *opts)
 		return cocoon_error_set(COCOON_EINVAL, "sim init: a directory is required");
 	if (!opts)
 		opts = &defaults;
+	if (opts->snp_product && cocoon_snp_product_parse(&line, opts->snp_product) != 0)
+		return cocoon_error_set(COCOON_EINVAL, "sim init: SNP product \"%.32s\" is not Milan, Genoa or Turin",
+		                        opts->snp_product);
 	if ((empty = dir_is_empty_or_absent(dir)) != 1)
 		return cocoon_error_set(COCOON_EINVAL, "sim init: %s %s; choose a new directory (keys are never overwritten)",
 		                        dir, empty < 0 ? "cannot be read" : "is not empty");
@@ -345,11 +443,14 @@ int cocoon_sim_init(const char *dir, const cocoon_sim_init_options *opts)
 		free(coll);
 		ti = qe = coll = NULL;
 	}
+	if ((err = snp_init(dir, opts->snp_product ? opts->snp_product : "Milan", now, next)) != 0)
+		goto done;
 	cocoon_time_format(created, sizeof(created), now);
-	meta = json_pack("{s:i,s:s,s:s,s:s,s:i}", "version", 1, "created", created, "status",
+	meta = json_pack("{s:i,s:s,s:s,s:s,s:i,s:s}", "version", 1, "created", created, "status",
 	                 opts->status ? opts->status : "UpToDate", "warning",
 	                 "simulation only: never trust this directory in production", "validity_days",
-	                 (int)(opts->validity_days ? opts->validity_days : 365));
+	                 (int)(opts->validity_days ? opts->validity_days : 365), "snp_product",
+	                 opts->snp_product ? opts->snp_product : "Milan");
 	if (!meta || !(meta_text = json_dumps(meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
 		err = cocoon_error_set(COCOON_ENOMEM, "out of memory");
 		goto done;

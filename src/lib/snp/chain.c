@@ -439,6 +439,7 @@ int cocoon_snp_vcek_verify(cocoon_snp_vcek_verified **out, cocoon_failure *f, co
 	}
 	if (crl && (err = check_crl(vv, f, crl, crl_len, leaf, ask, ark, at, roles)) != 0)
 		goto done;
+	vv->simulated = cocoon_snp_cert_is_simulated(ark);
 	if (!(vv->key = X509_get_pubkey(leaf))) {
 		err = cocoon_error_set_openssl(COCOON_EINTERNAL, "cannot extract the %s public key", roles[0]);
 		goto done;

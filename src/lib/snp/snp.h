@@ -142,6 +142,7 @@ typedef struct cocoon_snp_vcek_verified {
 	cocoon_snp_product product; /* from the productName extension, which the chain vouches for */
 	cocoon_snp_kds_ext ext;
 	int crl_checked;
+	int simulated;              /* the ARK is a cocoon simulation root (simulation.c) */
 	time_t valid_from, valid_until; /* certificates and CRL window */
 } cocoon_snp_vcek_verified;
 
@@ -155,6 +156,23 @@ int cocoon_snp_vcek_verify(cocoon_snp_vcek_verified **out, cocoon_failure *f, co
                            const uint8_t *chain, size_t chain_len, const uint8_t *crl, size_t crl_len, time_t at);
 /* Drops a reference (NULL is fine). */
 void cocoon_snp_vcek_put(cocoon_snp_vcek_verified *vv);
+
+/*
+ * Simulated AMD roots (`cocoon sim init`): 1 when x carries the Netscape
+ * comment the simulator puts on its ARK and ASK (COCOON_SIM_AMD_MARK).
+ * Used to explain and to refuse, never to trust.
+ */
+int cocoon_snp_cert_is_simulated(X509 *x);
+/*
+ * After the VCEK/VLEK chain was rejected: when the certificate was signed
+ * by a simulated ASK that the caller handed over (certificate table or
+ * chain), rewrites f as COCOON_CHECK_SIMULATION_ROOT and returns 1;
+ * otherwise leaves f alone and returns 0.
+ */
+int cocoon_snp_explain_simulation(cocoon_failure *f, const uint8_t *cert, size_t cert_len,
+                                  const cocoon_snp_inputs *in);
+/* Rejects (COCOON_CHECK_SIMULATION_ROOT) a verified chain whose trusted ARK is a simulation root. */
+int cocoon_snp_fail_untrusted_simulation(cocoon_failure *f, const cocoon_snp_vcek_verified *vv);
 /* SHA-256 over a domain tag and the exact certificate, chain and CRL bytes. */
 int cocoon_snp_vcek_cache_key(uint8_t key[32], const uint8_t *cert, size_t cert_len, const uint8_t *chain,
                               size_t chain_len, const uint8_t *crl, size_t crl_len);
@@ -170,7 +188,8 @@ int cocoon_snp_select_cert(const uint8_t **cert, size_t *cert_len, cocoon_failur
  * The per-report (cached) path: parses the report and checks it against an
  * already verified VCEK: time window, signer kind, product, signature,
  * TCB/chip binding, then the appraisal policy. Fills result as
- * cocoon_verifier_verify_snp documents. product may be NULL.
+ * cocoon_verifier_verify_snp documents. product may be NULL. Whether a
+ * simulated vv (vv->simulated) may be used at all is the caller's decision.
  */
 int cocoon_snp_verify_report_with(cocoon_result *result, const cocoon_snp_vcek_verified *vv, const uint8_t *report,
                                   size_t len, const char *product, const cocoon_snp_policy *policy,

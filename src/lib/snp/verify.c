@@ -264,9 +264,9 @@ int cocoon_snp_verify_report_with(cocoon_result *result, const cocoon_snp_vcek_v
 	return 0;
 }
 
-int cocoon_verifier_verify_snp(cocoon_result *result, cocoon_verifier *v, const uint8_t *report, size_t len,
-                               const cocoon_snp_inputs *in, const cocoon_snp_policy *policy,
-                               const cocoon_verify_options *opts)
+static int verify_snp(cocoon_result *result, cocoon_verifier *v, const uint8_t *report, size_t len,
+                      const cocoon_snp_inputs *in, const cocoon_snp_policy *policy, const cocoon_verify_options *opts,
+                      int trust_simulation)
 {
 	cocoon_verify_options o = COCOON_VERIFY_OPTIONS_INIT;
 	cocoon_snp_vcek_verified *vv = NULL;
@@ -315,14 +315,38 @@ int cocoon_verifier_verify_snp(cocoon_result *result, cocoon_verifier *v, const 
 	} else {
 		err = cocoon_snp_vcek_verify(&vv, &f, cert, cert_len, in ? in->chain : NULL, in ? in->chain_len : 0,
 		                             in ? in->crl : NULL, in ? in->crl_len : 0, at);
-		if (err == COCOON_EREJECT)
+		if (err == COCOON_EREJECT) {
+			/* A chain that failed because a simulation signed it says so. */
+			if (f.check == COCOON_CHECK_SNP_VCEK_CHAIN && !trust_simulation)
+				cocoon_snp_explain_simulation(&f, cert, cert_len, in);
 			return result_reject(result, &f);
+		}
 		if (err != 0)
 			return err;
 		if (v && !o.no_cache)
 			cocoon_cache_put(v->snp, key, &vv->ref, vv->valid_from, vv->valid_until);
 	}
+	/* A simulation ARK passed as the trusted chain still needs trust_simulation. */
+	if (vv->simulated && !trust_simulation) {
+		cocoon_snp_fail_untrusted_simulation(&f, vv);
+		cocoon_snp_vcek_put(vv);
+		return result_reject(result, &f);
+	}
 	err = cocoon_snp_verify_report_with(result, vv, report, len, in ? in->product : NULL, policy, &o);
 	cocoon_snp_vcek_put(vv);
+	return err;
+}
+
+int cocoon_verifier_verify_snp(cocoon_result *result, cocoon_verifier *v, const uint8_t *report, size_t len,
+                               const cocoon_snp_inputs *in, const cocoon_snp_policy *policy,
+                               const cocoon_verify_options *opts)
+{
+	int trust = v ? v->trust_simulation : 0;
+	int err = verify_snp(result, v, report, len, in, policy, opts, trust);
+
+	/* As for DCAP: a verifier that trusts a simulation marks every result, so
+	 * nothing downstream mistakes it for production evidence. */
+	if (err == 0)
+		result->simulated = trust;
 	return err;
 }
