@@ -15,6 +15,7 @@
 static const char sim_usage[] =
 	"usage: cocoon sim init [--status STATUS] [--days N] [--snp-product NAME] DIR\n"
 	"       cocoon sim quote --tee sgx|tdx --report-data HEX [fields] -o FILE DIR\n"
+	"       cocoon sim report --report-data HEX [--mrenclave HEX ...] [--target-info FILE] -o FILE DIR\n"
 	"       cocoon sim snp-report --report-data HEX [fields] -o FILE [--certs FILE] DIR\n"
 	"\n"
 	"init   creates DIR with a simulation PKI shaped like Intel's (root CA, PCK CA, PCK\n"
@@ -328,6 +329,8 @@ int cocoon_cmd_sim(int argc, char **argv)
 		return sim_init(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "quote"))
 		return sim_quote(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cocoon_cmd_sim_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "snp-report"))
 		return sim_snp_report(argc - 1, argv + 1);
 	fputs(sim_usage, stderr);

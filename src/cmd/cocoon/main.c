@@ -11,6 +11,7 @@ static const char usage[] =
 	"  verify   verify a DCAP quote (SGX v3, TDX v4/v5) or an SEV-SNP report\n"
 	"  inspect  decode every field of a quote or report\n"
 	"  sim      the simulated TEE: make a simulation PKI, quotes and reports\n"
+	"  quote    get an SGX quote from an AESM socket (aesmd or cocoon-quoted)\n"
 	"  evidence collect evidence inside a TEE (or from the simulator); --probe lists providers\n"
 	"  version  print the version\n"
 	"\n"
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 		return cocoon_cmd_sim(argc - 1, argv + 1);
 	if (strcmp(argv[1], "evidence") == 0)
 		return cocoon_cmd_evidence(argc - 1, argv + 1);
+	if (strcmp(argv[1], "quote") == 0)
+		return cocoon_cmd_quote(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("cocoon %s\n", COCOON_VERSION);
 		return 0;
