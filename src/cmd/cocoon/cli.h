@@ -13,6 +13,7 @@ int cocoon_cmd_inspect(int argc, char **argv);
 int cocoon_cmd_sim(int argc, char **argv);
 int cocoon_cmd_sim_report(int argc, char **argv); /* "cocoon sim report" (cmd_sim_report.c) */
 int cocoon_cmd_quote(int argc, char **argv);
+int cocoon_cmd_token(int argc, char **argv);
 int cocoon_cmd_evidence(int argc, char **argv);
 
 /* Prints "cocoon: <message>" to stderr and returns COCOON_EXIT_USAGE. */

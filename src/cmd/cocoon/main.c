@@ -13,6 +13,7 @@ static const char usage[] =
 	"  sim      the simulated TEE: make a simulation PKI, quotes and reports\n"
 	"  quote    get an SGX quote from an AESM socket (aesmd or cocoon-quoted)\n"
 	"  evidence collect evidence inside a TEE (or from the simulator); --probe lists providers\n"
+	"  token    verify an attestation token from cocoon-attestd (token verify --jwks ...)\n"
 	"  version  print the version\n"
 	"\n"
 	"Run 'cocoon <command> --help' for the options of a command.\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 		return cocoon_cmd_inspect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sim") == 0)
 		return cocoon_cmd_sim(argc - 1, argv + 1);
+	if (strcmp(argv[1], "token") == 0)
+		return cocoon_cmd_token(argc - 1, argv + 1);
 	if (strcmp(argv[1], "evidence") == 0)
 		return cocoon_cmd_evidence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "quote") == 0)
