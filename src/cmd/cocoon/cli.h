@@ -2,6 +2,9 @@
 #ifndef COCOON_CLI_H
 #define COCOON_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /* Exit codes (documented in docs/cli.md). */
 #define COCOON_EXIT_ACCEPT 0
 #define COCOON_EXIT_REJECT 1
@@ -15,6 +18,11 @@ int cocoon_cmd_sim_report(int argc, char **argv); /* "cocoon sim report" (cmd_si
 int cocoon_cmd_quote(int argc, char **argv);
 int cocoon_cmd_token(int argc, char **argv);
 int cocoon_cmd_evidence(int argc, char **argv);
+
+/* Hex of up to n bytes, zero-padded on the right, into out; else a usage error naming flag. */
+int cocoon_cli_hex_arg(uint8_t *out, size_t n, const char *flag, const char *hex);
+/* An integer 0..65535 (decimal, 0x hex or 0 octal); else a usage error naming flag. */
+int cocoon_cli_u16_arg(uint16_t *out, const char *flag, const char *text);
 
 /* Prints "cocoon: <message>" to stderr and returns COCOON_EXIT_USAGE. */
 int cocoon_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -39,25 +39,6 @@ static const char sim_usage[] =
 	"\n"
 	"Simulated evidence verifies only with: cocoon verify --evidence FILE --trust-sim DIR\n";
 
-static int hex_arg(uint8_t *out, size_t n, const char *flag, const char *hex)
-{
-	size_t len = strlen(hex);
-	memset(out, 0, n);
-	if (len > 2 * n || len % 2 || cocoon_hex_decode(out, len / 2, hex, len) != 0)
-		return cocoon_cli_error("%s: expected up to %zu bytes of hex, got '%.80s'", flag, n, hex);
-	return 0;
-}
-
-static int uint_arg(uint16_t *out, const char *flag, const char *text)
-{
-	char *end;
-	unsigned long v = strtoul(text, &end, 0);
-	if (!*text || *end || v > 0xffff)
-		return cocoon_cli_error("%s: expected an integer 0..65535, got '%s'", flag, text);
-	*out = (uint16_t)v;
-	return 0;
-}
-
 static int sim_init(int argc, char **argv)
 {
 	cocoon_sim_init_options o = COCOON_SIM_INIT_OPTIONS_INIT;
@@ -125,7 +106,7 @@ static int sim_quote(int argc, char **argv)
 		switch (c) {
 		case Q_TEE: tee = optarg; break;
 		case Q_RD:
-			if (hex_arg(report_data, 64, "--report-data", optarg))
+			if (cocoon_cli_hex_arg(report_data, 64, "--report-data", optarg))
 				return COCOON_EXIT_USAGE;
 			have_rd = 1;
 			break;
@@ -163,24 +144,24 @@ static int sim_quote(int argc, char **argv)
 	cocoon_sim_quote_params_init(&qp, version, is_tdx ? (version == 5 ? 3 : 2) : 1);
 	if (is_tdx) {
 		memcpy(qp.report_data, report_data, 64);
-		if ((field[Q_MRTD] && hex_arg(qp.mr_td, 48, "--mrtd", field[Q_MRTD])) ||
-		    (field[Q_RTMR0] && hex_arg(qp.rtmr[0], 48, "--rtmr0", field[Q_RTMR0])) ||
-		    (field[Q_RTMR1] && hex_arg(qp.rtmr[1], 48, "--rtmr1", field[Q_RTMR1])) ||
-		    (field[Q_RTMR2] && hex_arg(qp.rtmr[2], 48, "--rtmr2", field[Q_RTMR2])) ||
-		    (field[Q_RTMR3] && hex_arg(qp.rtmr[3], 48, "--rtmr3", field[Q_RTMR3])) ||
-		    (field[Q_CONFIG] && hex_arg(qp.mr_config_id, 48, "--mr-config-id", field[Q_CONFIG])) ||
-		    (field[Q_OWNER] && hex_arg(qp.mr_owner, 48, "--mr-owner", field[Q_OWNER])) ||
-		    (field[Q_OWNER_CONFIG] && hex_arg(qp.mr_owner_config, 48, "--mr-owner-config", field[Q_OWNER_CONFIG])))
+		if ((field[Q_MRTD] && cocoon_cli_hex_arg(qp.mr_td, 48, "--mrtd", field[Q_MRTD])) ||
+		    (field[Q_RTMR0] && cocoon_cli_hex_arg(qp.rtmr[0], 48, "--rtmr0", field[Q_RTMR0])) ||
+		    (field[Q_RTMR1] && cocoon_cli_hex_arg(qp.rtmr[1], 48, "--rtmr1", field[Q_RTMR1])) ||
+		    (field[Q_RTMR2] && cocoon_cli_hex_arg(qp.rtmr[2], 48, "--rtmr2", field[Q_RTMR2])) ||
+		    (field[Q_RTMR3] && cocoon_cli_hex_arg(qp.rtmr[3], 48, "--rtmr3", field[Q_RTMR3])) ||
+		    (field[Q_CONFIG] && cocoon_cli_hex_arg(qp.mr_config_id, 48, "--mr-config-id", field[Q_CONFIG])) ||
+		    (field[Q_OWNER] && cocoon_cli_hex_arg(qp.mr_owner, 48, "--mr-owner", field[Q_OWNER])) ||
+		    (field[Q_OWNER_CONFIG] && cocoon_cli_hex_arg(qp.mr_owner_config, 48, "--mr-owner-config", field[Q_OWNER_CONFIG])))
 			return COCOON_EXIT_USAGE;
 		memcpy(qp.tee_tcb_svn2, qp.tee_tcb_svn, 16);
 		if (debug)
 			qp.td_attributes[0] |= 0x01;
 	} else {
 		memcpy(qp.report_data, report_data, 64);
-		if ((field[Q_MRENCLAVE] && hex_arg(qp.mr_enclave, 32, "--mrenclave", field[Q_MRENCLAVE])) ||
-		    (field[Q_MRSIGNER] && hex_arg(qp.mr_signer, 32, "--mrsigner", field[Q_MRSIGNER])) ||
-		    (field[Q_PROD] && uint_arg(&qp.isv_prod_id, "--isv-prod-id", field[Q_PROD])) ||
-		    (field[Q_SVN] && uint_arg(&qp.isv_svn, "--isv-svn", field[Q_SVN])))
+		if ((field[Q_MRENCLAVE] && cocoon_cli_hex_arg(qp.mr_enclave, 32, "--mrenclave", field[Q_MRENCLAVE])) ||
+		    (field[Q_MRSIGNER] && cocoon_cli_hex_arg(qp.mr_signer, 32, "--mrsigner", field[Q_MRSIGNER])) ||
+		    (field[Q_PROD] && cocoon_cli_u16_arg(&qp.isv_prod_id, "--isv-prod-id", field[Q_PROD])) ||
+		    (field[Q_SVN] && cocoon_cli_u16_arg(&qp.isv_svn, "--isv-svn", field[Q_SVN])))
 			return COCOON_EXIT_USAGE;
 		if (debug)
 			qp.attributes[0] |= 0x02;
@@ -223,11 +204,11 @@ static int snp_field(cocoon_sim_snp_report_params *q, int c, const char *arg)
 	uint64_t v;
 
 	switch (c) {
-	case R_RD: return hex_arg(q->report_data, 64, "--report-data", arg);
-	case R_MEASUREMENT: return hex_arg(q->measurement, 48, "--measurement", arg);
-	case R_HOST_DATA: return hex_arg(q->host_data, 32, "--host-data", arg);
-	case R_FAMILY_ID: return hex_arg(q->family_id, 16, "--family-id", arg);
-	case R_IMAGE_ID: return hex_arg(q->image_id, 16, "--image-id", arg);
+	case R_RD: return cocoon_cli_hex_arg(q->report_data, 64, "--report-data", arg);
+	case R_MEASUREMENT: return cocoon_cli_hex_arg(q->measurement, 48, "--measurement", arg);
+	case R_HOST_DATA: return cocoon_cli_hex_arg(q->host_data, 32, "--host-data", arg);
+	case R_FAMILY_ID: return cocoon_cli_hex_arg(q->family_id, 16, "--family-id", arg);
+	case R_IMAGE_ID: return cocoon_cli_hex_arg(q->image_id, 16, "--image-id", arg);
 	case R_POLICY:
 		if (u64_arg(&v, "--policy", arg, UINT64_MAX))
 			return COCOON_EXIT_USAGE;

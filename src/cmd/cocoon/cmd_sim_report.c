@@ -20,25 +20,6 @@ static const char sim_report_usage[] =
 	"  cocoon quote --report FILE -o quote.bin; cocoon verify --evidence quote.bin --trust-sim DIR\n"
 	"Hex values are zero-padded on the right (report data 64 bytes, measurements 32).\n";
 
-static int hex_arg(uint8_t *out, size_t n, const char *flag, const char *hex)
-{
-	size_t len = strlen(hex);
-	memset(out, 0, n);
-	if (len > 2 * n || len % 2 || cocoon_hex_decode(out, len / 2, hex, len) != 0)
-		return cocoon_cli_error("%s: expected up to %zu bytes of hex, got '%.80s'", flag, n, hex);
-	return 0;
-}
-
-static int u16_arg(uint16_t *out, const char *flag, const char *text)
-{
-	char *end;
-	unsigned long v = strtoul(text, &end, 0);
-	if (!*text || *end || v > 0xffff)
-		return cocoon_cli_error("%s: expected an integer 0..65535, got '%s'", flag, text);
-	*out = (uint16_t)v;
-	return 0;
-}
-
 enum { R_RD = 256, R_MRENCLAVE, R_MRSIGNER, R_PROD, R_SVN, R_DEBUG, R_TARGET, R_OUT, R_HELP };
 
 int cocoon_cmd_sim_report(int argc, char **argv)
@@ -66,24 +47,24 @@ int cocoon_cmd_sim_report(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
 		case R_RD:
-			if (hex_arg(id.report_data, 64, "--report-data", optarg))
+			if (cocoon_cli_hex_arg(id.report_data, 64, "--report-data", optarg))
 				return COCOON_EXIT_USAGE;
 			have_rd = 1;
 			break;
 		case R_MRENCLAVE:
-			if (hex_arg(id.mr_enclave, 32, "--mrenclave", optarg))
+			if (cocoon_cli_hex_arg(id.mr_enclave, 32, "--mrenclave", optarg))
 				return COCOON_EXIT_USAGE;
 			break;
 		case R_MRSIGNER:
-			if (hex_arg(id.mr_signer, 32, "--mrsigner", optarg))
+			if (cocoon_cli_hex_arg(id.mr_signer, 32, "--mrsigner", optarg))
 				return COCOON_EXIT_USAGE;
 			break;
 		case R_PROD:
-			if (u16_arg(&id.isv_prod_id, "--isv-prod-id", optarg))
+			if (cocoon_cli_u16_arg(&id.isv_prod_id, "--isv-prod-id", optarg))
 				return COCOON_EXIT_USAGE;
 			break;
 		case R_SVN:
-			if (u16_arg(&id.isv_svn, "--isv-svn", optarg))
+			if (cocoon_cli_u16_arg(&id.isv_svn, "--isv-svn", optarg))
 				return COCOON_EXIT_USAGE;
 			break;
 		case R_DEBUG: id.debug = 1; break;
