@@ -156,6 +156,13 @@ expect "missing quote" 400 "$code" '.error.message|test("^quote: is required")'
 printf '{"quote":"%s"}' "$(head -c 300 "$tmp/sgx.bin" | b64url)" > "$tmp/j.json"
 code=$(post "$a_url/attest/SgxEnclave?api-version=2022-08-01" "$tmp/j.json")
 expect "truncated quote" 400 "$code" '.error.code=="EvidenceRejected" and (.error.message|test("quote_format"))'
+# Regression (found by fuzz_attestd_request): a SevSnpVm report that decodes to JSON that is
+# not an object was freed twice. It must be a clean 400, and the daemon must stay up.
+printf '{"report":"eyJTbnBSZXBvcnQiOg"}' > "$tmp/j.json"
+code=$(post "$a_url/attest/SevSnpVm?api-version=2022-08-01" "$tmp/j.json")
+expect "SevSnpVm report that is not a JSON object" 400 "$code" '.error.code=="InvalidParameter"'
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$a_url/healthz")
+expect "alive after the malformed SevSnpVm report" 200 "$code"
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$a_url/no/such/path")
 expect "unknown path" 404 "$code" '.error.code=="NotFound"'
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$a_url/attest/Tpm?api-version=2022-08-01" -X POST -d '{}')

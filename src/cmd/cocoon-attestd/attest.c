@@ -113,12 +113,14 @@ static int snp_report_field(attest_req *q, attestd_reply *r)
 
 	if (q->evidence_len == COCOON_SNP_REPORT_SIZE || raw[0] != '{')
 		return 0;
+	/* raw is ours from here on (freed below), so q must not keep it on any path. */
+	q->evidence = NULL;
 	if (!(o = json_loadb((const char *)raw, q->evidence_len, JSON_REJECT_DUPLICATES, NULL)) || !json_is_object(o)) {
+		q->evidence_len = 0;
 		attestd_reply_error(r, 400, "InvalidParameter", "report: the decoded report is neither a %d-byte SEV-SNP "
 		                    "report nor MAA's JSON {SnpReport, VcekCertChain}", COCOON_SNP_REPORT_SIZE);
 		goto done;
 	}
-	q->evidence = NULL;
 	if (b64_field(&q->evidence, &q->evidence_len, r, json_object_get(o, "SnpReport"), "report.SnpReport") != 0)
 		goto done;
 	if ((chain_b64 = json_string_value(json_object_get(o, "VcekCertChain")))) {
