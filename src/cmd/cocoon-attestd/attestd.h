@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <event2/http.h>
 #include <jansson.h>
 #include <openssl/ssl.h>
 #include "cocoon/cocoon.h"
@@ -48,6 +50,8 @@ void attestd_config_init(attestd_config *c);
 void attestd_config_free(attestd_config *c);
 /* Applies a JSON configuration file; unknown keys, wrong types and unreadable files fail with the key named. */
 int attestd_config_load(attestd_config *c, const char *path);
+/* Applies an already parsed configuration (root borrowed); path only names the source in messages. */
+int attestd_config_apply(attestd_config *c, json_t *root, const char *path);
 /* Checks cross-field rules (TLS pair, algorithm, files readable). */
 int attestd_config_check(const attestd_config *c);
 
@@ -184,5 +188,11 @@ int attestd_claims_snp(json_t *claims, const cocoon_result *r);
 
 /* Server. */
 int attestd_server_run(attestd_ctx *ctx);
+/* Serves one request already read off the wire: query is the raw query string or NULL, auth the
+ * Authorization header or NULL, body may be NULL only when len is 0 (else: out of memory). */
+void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth, const char *path,
+                   const char *query, const char *body, size_t len);
+/* "ADDR:PORT" or "[V6ADDR]:PORT", numeric only; -1 when malformed. */
+int attestd_listen_parse(struct sockaddr_storage *ss, int *sslen, const char *text);
 
 #endif

@@ -114,9 +114,8 @@ static int set_key(attestd_config *c, const key_spec *k, json_t *v, const char *
 int attestd_config_load(attestd_config *c, const char *path)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *v;
-	const char *name;
-	int err = 0;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	int err;
 
 	if (!root) {
 		if (jerr.line < 0 || access(path, R_OK) != 0)
@@ -124,6 +123,17 @@ int attestd_config_load(attestd_config *c, const char *path)
 		return cocoon_error_set(COCOON_EFORMAT, "%s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column,
 		                        jerr.text);
 	}
+	err = attestd_config_apply(c, root, path);
+	json_decref(root);
+	return err;
+}
+
+int attestd_config_apply(attestd_config *c, json_t *root, const char *path)
+{
+	json_t *v;
+	const char *name;
+	int err = 0;
+
 	if (!json_is_object(root)) {
 		err = cocoon_error_set(COCOON_EFORMAT, "%s: the configuration must be a JSON object", path);
 		goto done;
@@ -149,7 +159,6 @@ int attestd_config_load(attestd_config *c, const char *path)
 	free(c->config_path);
 	c->config_path = strdup(path);
 done:
-	json_decref(root);
 	return err;
 }
 

@@ -51,9 +51,8 @@ static double since(const struct timespec *a)
 
 /* ---- admin authentication ---- */
 
-static int admin_ok(attestd_reply *r, attestd_ctx *ctx, struct evhttp_request *req)
+static int admin_ok(attestd_reply *r, attestd_ctx *ctx, const char *auth)
 {
-	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
 	uint8_t d[32];
 	const void *parts[1];
 	size_t lens[1];
@@ -101,11 +100,10 @@ static const char *query_param(struct evkeyvalq *q, const char *name)
 	return evhttp_find_header(q, name);
 }
 
-static void route(attestd_reply *r, attestd_worker *w, struct evhttp_request *req, const char *path,
+static void route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth, const char *path,
                   const char *body, size_t len, struct evkeyvalq *query)
 {
-	attestd_ctx *ctx = w->ctx;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	attestd_ctx *ctx = env->ctx;
 	const char *api = query_param(query, "api-version");
 
 	if (strncmp(path, "/attest/", 8) == 0) {
@@ -113,7 +111,7 @@ static void route(attestd_reply *r, attestd_worker *w, struct evhttp_request *re
 			return attestd_reply_error(r, 405, "MethodNotAllowed", "%s takes POST", path);
 		if (atomic_load(&ctx->draining))
 			return attestd_reply_error(r, 503, "ServiceUnavailable", "the service is shutting down");
-		return attestd_handle_attest(r, &w->env, path + 8, api, body, len);
+		return attestd_handle_attest(r, env, path + 8, api, body, len);
 	}
 	if (strcmp(path, "/certs") == 0 || strcmp(path, "/certs/") == 0) {
 		if (cmd != EVHTTP_REQ_GET)
@@ -149,20 +147,39 @@ static void route(attestd_reply *r, attestd_worker *w, struct evhttp_request *re
 		if (api && !attestd_api_version_ok(api))
 			return attestd_reply_error(r, 400, "InvalidApiVersionParameter", "api-version '%.40s' is not "
 			                           "supported", api);
-		if (!admin_ok(r, ctx, req))
+		if (!admin_ok(r, ctx, auth))
 			return;
 		if ((reset && cmd != EVHTTP_REQ_POST) || (!reset && cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_PUT))
 			return attestd_reply_error(r, 405, "MethodNotAllowed", "policies take GET and PUT; :reset takes POST");
-		return attestd_handle_policy(r, &w->env, cmd == EVHTTP_REQ_GET ? "GET" : "PUT", type, reset, body, len);
+		return attestd_handle_policy(r, env, cmd == EVHTTP_REQ_GET ? "GET" : "PUT", type, reset, body, len);
 	}
 	if (strncmp(path, "/admin/collateral/", 18) == 0) {
-		if (!admin_ok(r, ctx, req))
+		if (!admin_ok(r, ctx, auth))
 			return;
 		if (cmd != EVHTTP_REQ_POST)
 			return attestd_reply_error(r, 405, "MethodNotAllowed", "collateral import takes POST");
-		return attestd_handle_collateral(r, &w->env, path + 18, body, len);
+		return attestd_handle_collateral(r, env, path + 18, body, len);
 	}
 	attestd_reply_error(r, 404, "NotFound", "no such endpoint: %.200s", path);
+}
+
+/* Everything after the transport: the query string, the path checks and the handlers (no I/O, so it is fuzzed). */
+void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth, const char *path,
+                   const char *query_str, const char *body, size_t len)
+{
+	struct evkeyvalq query = { 0 };
+
+	if (query_str && evhttp_parse_query_str(query_str, &query) != 0)
+		attestd_reply_error(r, 400, "InvalidParameter", "the query string is malformed");
+	else if (!path || !*path)
+		attestd_reply_error(r, 404, "NotFound", "no path");
+	else if (len && !body)
+		attestd_reply_error(r, 500, "InternalError", "out of memory reading the body");
+	else
+		route(r, env, cmd, auth, path, body, len, &query);
+	if (!r->body)
+		attestd_reply_error(r, 500, "InternalError", "no reply was produced");
+	evhttp_clear_headers(&query);
 }
 
 static const char *method_name(enum evhttp_cmd_type c)
@@ -182,7 +199,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct timespec start;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL, *q = uri ? evhttp_uri_get_query(uri) : NULL;
-	struct evkeyvalq query = { 0 };
 	struct evbuffer *in = evhttp_request_get_input_buffer(req), *out = evbuffer_new();
 	size_t len = evbuffer_get_length(in);
 	const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
@@ -192,16 +208,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	w->last_request = start;
 	r.verdict = -1;
 	attestd_env_refresh(&w->env);
-	if (q && evhttp_parse_query_str(q, &query) != 0)
-		attestd_reply_error(&r, 400, "InvalidParameter", "the query string is malformed");
-	else if (!path || !*path)
-		attestd_reply_error(&r, 404, "NotFound", "no path");
-	else if (len && !body)
-		attestd_reply_error(&r, 500, "InternalError", "out of memory reading the body");
-	else
-		route(&r, w, req, path, body, len, &query);
-	if (!r.body)
-		attestd_reply_error(&r, 500, "InternalError", "no reply was produced");
+	attestd_route(&r, &w->env, evhttp_request_get_command(req),
+	              evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"), path, q, body, len);
 	if (out) {
 		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 		evhttp_add_header(h, "Content-Type", r.content_type ? r.content_type : "application/json");
@@ -237,7 +245,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 		attestd_log(r.status >= 500 ? "error" : r.status >= 400 ? "warn" : "info", "request", f);
 		json_decref(f);
 	}
-	evhttp_clear_headers(&query);
 	free(r.body);
 	free(r.log_detail);
 }
@@ -310,7 +317,7 @@ static int listen_socket(evutil_socket_t *out, struct sockaddr_storage *ss, int 
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT", numeric only: port 0 is allowed (the kernel picks one). */
-static int parse_listen(struct sockaddr_storage *ss, int *sslen, const char *text)
+int attestd_listen_parse(struct sockaddr_storage *ss, int *sslen, const char *text)
 {
 	char host[128];
 	const char *colon = strrchr(text, ':');
@@ -344,7 +351,7 @@ static int make_workers(attestd_worker *ws, int n, attestd_ctx *ctx)
 	int sslen = sizeof(ss), err;
 
 	memset(&ss, 0, sizeof(ss));
-	if (parse_listen(&ss, &sslen, ctx->cfg->listen) != 0)
+	if (attestd_listen_parse(&ss, &sslen, ctx->cfg->listen) != 0)
 		return cocoon_error_set(COCOON_EINVAL, "listen '%s' is not ADDR:PORT with a numeric address and a port "
 		                        "0..65535 (IPv6: [ADDR]:PORT)", ctx->cfg->listen);
 	for (int i = 0; i < n; i++) {

@@ -229,17 +229,19 @@ static int apply_json_value(cocoon_plugin_config *cfg, const char *path, const c
 	}
 }
 
-static int load_json(cocoon_plugin_config *cfg, const char *path)
+static int load_error(const char *path, const json_error_t *err)
 {
-	json_error_t err;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	return cocoon_error_set(COCOON_EINVAL, "--config %s: line %d column %d: %s", path, err->line, err->column,
+	                        err->text);
+}
+
+/* Takes the reference to root. */
+static int apply_json(cocoon_plugin_config *cfg, const char *path, json_t *root)
+{
 	const char *key;
 	json_t *v;
 	int rc = 0;
 
-	if (!root)
-		return cocoon_error_set(COCOON_EINVAL, "--config %s: line %d column %d: %s", path, err.line, err.column,
-		                        err.text);
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return cocoon_error_set(COCOON_EINVAL, "--config %s: the top level must be a JSON object", path);
@@ -259,6 +261,26 @@ static int load_json(cocoon_plugin_config *cfg, const char *path)
 	}
 	json_decref(root);
 	return rc;
+}
+
+static int load_json(cocoon_plugin_config *cfg, const char *path)
+{
+	json_error_t err;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+
+	if (!root)
+		return load_error(path, &err);
+	return apply_json(cfg, path, root);
+}
+
+int cocoon_plugin_config_parse_json(cocoon_plugin_config *cfg, const char *path, const char *text, size_t len)
+{
+	json_error_t err;
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+
+	if (!root)
+		return load_error(path, &err);
+	return apply_json(cfg, path, root);
 }
 
 static int is_dir(const char *path)

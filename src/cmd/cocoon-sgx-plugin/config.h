@@ -6,6 +6,7 @@
 #ifndef COCOON_PLUGIN_CONFIG_H
 #define COCOON_PLUGIN_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define COCOON_PLUGIN_DEFAULT_DIR "/var/lib/kubelet/device-plugins"
@@ -36,6 +37,9 @@ enum {
 
 /* Fills cfg from defaults, --config and argv. */
 int cocoon_plugin_config_load(cocoon_plugin_config *cfg, int argc, char **argv);
+/* Applies len bytes of --config JSON (named path in messages) over cfg;
+ * no directory checks. */
+int cocoon_plugin_config_parse_json(cocoon_plugin_config *cfg, const char *path, const char *text, size_t len);
 void cocoon_plugin_config_free(cocoon_plugin_config *cfg);
 void cocoon_plugin_config_usage(const char *argv0);
 

@@ -138,9 +138,8 @@ static uint32_t be32(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* Checks that buf holds exactly one uncompressed message; its payload in *msg. */
-static int unframe(const uint8_t **msg, size_t *len, const uint8_t *buf, size_t buf_len, char *why,
-                   size_t why_len)
+int cocoon_grpc_unframe(const uint8_t **msg, size_t *len, const uint8_t *buf, size_t buf_len, char *why,
+                        size_t why_len)
 {
 	uint32_t n;
 
@@ -619,7 +618,7 @@ static void stream_dispatch(cocoon_grpc_stream *s)
 		cocoon_grpc_stream_finish(s, COCOON_GRPC_RESOURCE_EXHAUSTED, why);
 		return;
 	}
-	st = unframe(&msg, &len, s->body, s->body_len, why, sizeof(why));
+	st = cocoon_grpc_unframe(&msg, &len, s->body, s->body_len, why, sizeof(why));
 	if (st != COCOON_GRPC_OK) {
 		cocoon_grpc_stream_finish(s, st, why);
 		return;
@@ -922,7 +921,7 @@ static int call_on_close(nghttp2_session *ng, int32_t stream_id, uint32_t error_
 	} else if (c->resp_overflow) {
 		call_done(c, COCOON_GRPC_RESOURCE_EXHAUSTED, "reply larger than expected", NULL, 0);
 	} else {
-		int st = unframe(&msg, &len, c->resp, c->resp_len, why, sizeof(why));
+		int st = cocoon_grpc_unframe(&msg, &len, c->resp, c->resp_len, why, sizeof(why));
 		call_done(c, st, st == COCOON_GRPC_OK ? NULL : why, msg, len);
 	}
 	conn_kill(c, "call complete");

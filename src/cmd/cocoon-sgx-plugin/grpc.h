@@ -36,6 +36,12 @@ enum {
 
 const char *cocoon_grpc_status_name(int status);
 
+/* Checks that a request body holds exactly one uncompressed message: its
+ * payload in *msg, its length in *len. Returns a gRPC status; why says what
+ * is wrong when it is not COCOON_GRPC_OK. */
+int cocoon_grpc_unframe(const uint8_t **msg, size_t *len, const uint8_t *buf, size_t buf_len, char *why,
+                        size_t why_len);
+
 /* A framed, reference-counted message, shareable between streams. */
 typedef struct cocoon_grpc_msg cocoon_grpc_msg;
 /* A message with room for payload_len bytes (<= COCOON_GRPC_MAX_MESSAGE); one reference. */

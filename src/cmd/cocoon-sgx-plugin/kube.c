@@ -211,20 +211,21 @@ static int kc_user(cocoon_kube_config *out, const char *path, json_t *user)
 	return 0;
 }
 
-int cocoon_kube_config_from_file(cocoon_kube_config *out, const char *path)
+static int kc_load_error(const char *path, const json_error_t *err)
 {
-	json_error_t err;
-	json_t *root, *ctx, *cluster, *user;
+	return cocoon_error_set(COCOON_EINVAL,
+	                        "--kubeconfig %s: line %d: %s (the kubeconfig must be JSON: kubectl config view "
+	                        "--raw --minify --flatten -o json)",
+	                        path, err->line, err->text);
+}
+
+/* Takes the reference to root. */
+static int kc_from_json(cocoon_kube_config *out, const char *path, json_t *root)
+{
+	json_t *ctx, *cluster, *user;
 	const char *cur, *s;
 	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
-	root = json_load_file(path, 0, &err);
-	if (!root)
-		return cocoon_error_set(COCOON_EINVAL,
-		                        "--kubeconfig %s: line %d: %s (the kubeconfig must be JSON: kubectl config view "
-		                        "--raw --minify --flatten -o json)",
-		                        path, err.line, err.text);
 	cur = json_string_value(json_object_get(root, "current-context"));
 	if (!cur || !cur[0]) {
 		json_t *all = json_object_get(root, "contexts");
@@ -265,6 +266,30 @@ done:
 	if (rc != 0)
 		cocoon_kube_config_free(out);
 	return rc;
+}
+
+int cocoon_kube_config_from_file(cocoon_kube_config *out, const char *path)
+{
+	json_error_t err;
+	json_t *root;
+
+	memset(out, 0, sizeof(*out));
+	root = json_load_file(path, 0, &err);
+	if (!root)
+		return kc_load_error(path, &err);
+	return kc_from_json(out, path, root);
+}
+
+int cocoon_kube_config_parse(cocoon_kube_config *out, const char *path, const char *text, size_t len)
+{
+	json_error_t err;
+	json_t *root;
+
+	memset(out, 0, sizeof(*out));
+	root = json_loadb(text, len, 0, &err);
+	if (!root)
+		return kc_load_error(path, &err);
+	return kc_from_json(out, path, root);
 }
 
 static void free_secret(void *p, size_t n)

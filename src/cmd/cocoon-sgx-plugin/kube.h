@@ -31,6 +31,9 @@ int cocoon_kube_config_in_cluster(cocoon_kube_config *out, const char *sa_dir, c
  * current-context's cluster server, certificate-authority(-data), and user
  * token, tokenFile or client-certificate(-data)/client-key(-data). */
 int cocoon_kube_config_from_file(cocoon_kube_config *out, const char *path);
+/* The same from len bytes of JSON; path names the file in messages and is the
+ * base of relative paths. */
+int cocoon_kube_config_parse(cocoon_kube_config *out, const char *path, const char *text, size_t len);
 void cocoon_kube_config_free(cocoon_kube_config *c);
 
 typedef struct {

@@ -41,7 +41,7 @@ static void api_message(char *out, size_t len, const cocoon_kube_response *resp)
 	json_decref(root);
 }
 
-static int http_error(const cocoon_kube_response *resp, const char *what, const char *node)
+int cocoon_epcrec_http_error(const cocoon_kube_response *resp, const char *what, const char *node)
 {
 	char msg[320];
 
@@ -57,8 +57,8 @@ static int http_error(const cocoon_kube_response *resp, const char *what, const 
 	return cocoon_error_set(COCOON_EIO, "%s: HTTP %ld: %s", what, resp->status, msg);
 }
 
-/* Reads status.capacity["sgx.intel.com/epc"]; *present = 0 when absent. */
-static int capacity_of(uint64_t *value, int *present, const cocoon_kube_response *resp, const char *what)
+int cocoon_epcrec_capacity_of(uint64_t *value, int *present, const cocoon_kube_response *resp,
+                              const char *what)
 {
 	json_error_t err;
 	json_t *root = json_loadb(resp->body, resp->len, 0, &err);
@@ -91,7 +91,8 @@ int cocoon_epcrec_reconcile(const cocoon_kube_config *kc, const char *node, uint
 	snprintf(what, sizeof(what), "GET %s", path);
 	if ((rc = cocoon_kube_request(&resp, kc, "GET", path, NULL, NULL, REQUEST_TIMEOUT_S, stop)) != 0)
 		return rc;
-	rc = resp.status == 200 ? capacity_of(&have, &present, &resp, what) : http_error(&resp, what, node);
+	rc = resp.status == 200 ? cocoon_epcrec_capacity_of(&have, &present, &resp, what)
+	                        : cocoon_epcrec_http_error(&resp, what, node);
 	cocoon_kube_response_free(&resp);
 	if (rc != 0 || (present && have == epc_bytes))
 		return rc;
@@ -104,8 +105,9 @@ int cocoon_epcrec_reconcile(const cocoon_kube_config *kc, const char *node, uint
 	                              REQUEST_TIMEOUT_S, stop)) != 0)
 		return rc;
 	if (resp.status != 200) {
-		rc = http_error(&resp, what, node);
-	} else if ((rc = capacity_of(&have, &present, &resp, what)) == 0 && (!present || have != epc_bytes)) {
+		rc = cocoon_epcrec_http_error(&resp, what, node);
+	} else if ((rc = cocoon_epcrec_capacity_of(&have, &present, &resp, what)) == 0 &&
+	           (!present || have != epc_bytes)) {
 		rc = cocoon_error_set(COCOON_EIO, "%s: the patched node still does not show %s=%llu", what,
 		                      COCOON_RES_NAME_EPC_BYTES, (unsigned long long)epc_bytes);
 	}

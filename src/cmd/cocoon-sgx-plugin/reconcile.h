@@ -27,4 +27,12 @@ void cocoon_epcrec_stop(cocoon_epcrec *r);
 int cocoon_epcrec_reconcile(const cocoon_kube_config *kc, const char *node, uint64_t epc_bytes, int *patched,
                             const atomic_int *stop);
 
+/* Reply parsing, exposed for the fuzzer. resp->body must be NUL-terminated.
+ * capacity_of reads status.capacity["sgx.intel.com/epc"] of a Node (*present
+ * = 0 when absent or unreadable; COCOON_EFORMAT when the body is not JSON);
+ * http_error turns a non-200 reply into an error that quotes Status.message. */
+int cocoon_epcrec_capacity_of(uint64_t *value, int *present, const cocoon_kube_response *resp,
+                              const char *what);
+int cocoon_epcrec_http_error(const cocoon_kube_response *resp, const char *what, const char *node);
+
 #endif

@@ -43,25 +43,18 @@ static void probe_cpuid(cocoon_sgx_info *out, const cocoon_cpuid *c)
 	}
 }
 
-static int read_u64_file(uint64_t *out, const char *path)
+int cocoon_sgx_parse_bytes(uint64_t *out, const char *path, const char *text, size_t len)
 {
-	char buf[32];
-	size_t n;
+	char shown[21];
+	size_t n = len, k;
 	uint64_t v = 0;
-	FILE *f = fopen(path, "re");
 
-	if (!f)
-		return errno == ENOENT ? COCOON_ENOTFOUND : cocoon_error_set(COCOON_EIO, "cannot read %s: %s", path,
-		                                                             strerror(errno));
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
 	if (n == 0 || n > 20)
 		goto bad;
 	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned)(buf[i] - '0');
+		unsigned d = (unsigned)(text[i] - '0');
 		if (d > 9 || v > (UINT64_MAX - d) / 10)
 			goto bad;
 		v = v * 10 + d;
@@ -69,7 +62,24 @@ static int read_u64_file(uint64_t *out, const char *path)
 	*out = v;
 	return 0;
 bad:
-	return cocoon_error_set(COCOON_EFORMAT, "%s: expected a decimal byte count, found '%.20s'", path, buf);
+	for (k = 0; k < n && k < sizeof(shown) - 1 && text[k] != '\0'; k++)
+		shown[k] = text[k];
+	shown[k] = '\0';
+	return cocoon_error_set(COCOON_EFORMAT, "%s: expected a decimal byte count, found '%s'", path, shown);
+}
+
+static int read_u64_file(uint64_t *out, const char *path)
+{
+	char buf[32];
+	size_t n;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return errno == ENOENT ? COCOON_ENOTFOUND : cocoon_error_set(COCOON_EIO, "cannot read %s: %s", path,
+		                                                             strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return cocoon_sgx_parse_bytes(out, path, buf, n);
 }
 
 static int probe_sysfs(cocoon_sgx_info *out, const char *sysfs_root)

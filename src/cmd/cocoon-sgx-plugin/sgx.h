@@ -6,6 +6,7 @@
 #ifndef COCOON_SGX_H
 #define COCOON_SGX_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "x86cpuid.h"
 
@@ -31,6 +32,10 @@ typedef struct {
 /* Never fails for lack of SGX (info->sgx == 0, epc_bytes == 0); fails on a
  * malformed sysfs counter, naming the file. */
 int cocoon_sgx_probe(cocoon_sgx_info *out, const cocoon_cpuid *c, const char *sysfs_root);
+
+/* Parses the content of one sgx_total_bytes file (len bytes, no NUL needed):
+ * a decimal count and an optional newline. COCOON_EFORMAT names path. */
+int cocoon_sgx_parse_bytes(uint64_t *out, const char *path, const char *text, size_t len);
 
 /* 1 when SGX is usable: the CPU has it and some EPC is present. */
 int cocoon_sgx_present(const cocoon_sgx_info *info);
