@@ -174,33 +174,27 @@ static void on_rewatch(cocoon_timer *t)
 		nlog_info("watching for kubelet restarts", "{s:s}", "directory", d->plugin_dir);
 }
 
+static void on_inotify_event(void *ctx, const struct inotify_event *ev)
+{
+	daemon_state *d = ctx;
+
+	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+		if (ev->wd == d->wd) {
+			d->wd = -1;
+			cocoon_loop_timer_arm(d->loop, &d->rewatch, 1000);
+		}
+	} else if (ev->len && strcmp(ev->name, "kubelet.sock") == 0) {
+		nlog_info("kubelet restarted; re-checking the EPC capacity soon", NULL);
+		cocoon_epcrec_kick(d->rec);
+	} else if (ev->mask & IN_Q_OVERFLOW) {
+		cocoon_epcrec_kick(d->rec);
+	}
+}
+
 static void on_inotify(cocoon_watch *w, uint32_t events)
 {
-	daemon_state *d = w->ctx;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-
 	(void)events;
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
-			ssize_t step = (ssize_t)sizeof(*ev) + (ssize_t)ev->len;
-			if (step > n - off)
-				break;
-			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-				if (ev->wd == d->wd) {
-					d->wd = -1;
-					cocoon_loop_timer_arm(d->loop, &d->rewatch, 1000);
-				}
-			} else if (ev->len && strcmp(ev->name, "kubelet.sock") == 0) {
-				nlog_info("kubelet restarted; re-checking the EPC capacity soon", NULL);
-				cocoon_epcrec_kick(d->rec);
-			} else if (ev->mask & IN_Q_OVERFLOW) {
-				cocoon_epcrec_kick(d->rec);
-			}
-			off += step;
-		}
-	}
+	cocoon_inotify_drain(w->fd, on_inotify_event, w->ctx);
 }
 
 static int run(const options *o, uint64_t epc_bytes)

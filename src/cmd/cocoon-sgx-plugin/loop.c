@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include "common/util.h"
 #include "loop.h"
 
@@ -168,4 +169,21 @@ int cocoon_loop_run(cocoon_loop *l)
 		}
 	}
 	return 0;
+}
+
+void cocoon_inotify_drain(int fd, void (*fn)(void *ctx, const struct inotify_event *ev), void *ctx)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
+			ssize_t step = (ssize_t)sizeof(*ev) + (ssize_t)ev->len;
+			if (step > n - off)
+				break;
+			fn(ctx, ev);
+			off += step;
+		}
+	}
 }

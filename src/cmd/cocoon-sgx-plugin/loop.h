@@ -47,4 +47,12 @@ void cocoon_loop_stop(cocoon_loop *l);
 /* Monotonic milliseconds. */
 uint64_t cocoon_loop_now_ms(void);
 
+struct inotify_event;
+/*
+ * Reads every pending event of an inotify fd (non-blocking) and calls fn for
+ * each record; a record whose declared name length runs past what was read
+ * ends that batch instead of being read out of bounds.
+ */
+void cocoon_inotify_drain(int fd, void (*fn)(void *ctx, const struct inotify_event *ev), void *ctx);
+
 #endif

@@ -484,23 +484,15 @@ static void on_inotify_event(plugin *p, const struct inotify_event *ev)
 	}
 }
 
+static void on_inotify_record(void *ctx, const struct inotify_event *ev)
+{
+	on_inotify_event(ctx, ev);
+}
+
 static void on_inotify(cocoon_watch *w, uint32_t events)
 {
-	plugin *p = w->ctx;
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
-
 	(void)events;
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
-		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
-			ssize_t step = (ssize_t)sizeof(*ev) + (ssize_t)ev->len;
-			if (step > n - off)
-				break;
-			on_inotify_event(p, ev);
-			off += step;
-		}
-	}
+	cocoon_inotify_drain(w->fd, on_inotify_record, w->ctx);
 }
 
 static void on_health_timer(cocoon_timer *t)
