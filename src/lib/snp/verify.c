@@ -188,36 +188,43 @@ static int check_binding(cocoon_failure *f, const cocoon_snp_report *r, const co
 	return 0;
 }
 
-int cocoon_snp_verify_report_with(cocoon_result *result, const cocoon_snp_vcek_verified *vv, const uint8_t *report,
-                                  size_t len, const char *product, const cocoon_snp_policy *policy,
-                                  const cocoon_verify_options *opts)
+/* SIGNING_KEY 7 means nobody signed the report. */
+static int check_signed(cocoon_failure *f, const cocoon_snp_report *r)
+{
+	if (r->signing_key == COCOON_SNP_SIGNER_NONE)
+		return COCOON_SNP_FAIL(f, COCOON_CHECK_SNP_SIGNATURE,
+		                       "SIGNING_KEY (offset 0x048) is 7 (none): the report is unsigned and proves nothing");
+	return 0;
+}
+
+/* Parses the report into r and starts the result's claims; rejects a malformed report. */
+static int start_report(cocoon_result *result, cocoon_snp_report *r, const uint8_t *report, size_t len,
+                        cocoon_failure *f)
+{
+	if (cocoon_snp_report_parse(r, f, report, len) != 0) {
+		if (f->check == COCOON_CHECK_NONE)
+			return cocoon_error_last()->code;
+		return result_reject(result, f);
+	}
+	result->quote_version = (int)r->version;
+	result->has_claims = 1;
+	cocoon_snp_claims_fill(&result->snp, r, COCOON_SNP_PRODUCT_UNKNOWN);
+	return 1;
+}
+
+/* Everything after parsing, against an already verified VCEK/VLEK: the hot path of a cached verification. */
+static int verify_parsed(cocoon_result *result, const cocoon_snp_vcek_verified *vv, const uint8_t *report,
+                         const cocoon_snp_report *r, const char *product, const cocoon_snp_policy *policy,
+                         time_t at, int allow_debug)
 {
 	static const cocoon_snp_policy default_policy = COCOON_SNP_POLICY_INIT;
-	cocoon_snp_report r;
 	cocoon_failure f = { 0 };
 	cocoon_snp_product p = COCOON_SNP_PRODUCT_UNKNOWN;
 	char a[32], b[32], c[32];
-	time_t at;
-	int err, ok;
+	int ok;
 
-	if (!result || !vv || !report)
-		return cocoon_error_set(COCOON_EINVAL, "cocoon_snp_verify_report_with: NULL argument");
-	if ((err = check_args(NULL, policy, opts)) != 0)
-		return err;
 	if (!policy)
 		policy = &default_policy;
-	at = opts && opts->at ? opts->at : time(NULL);
-	result_start(result, at);
-
-	if (cocoon_snp_report_parse(&r, &f, report, len) != 0) {
-		if (f.check == COCOON_CHECK_NONE)
-			return cocoon_error_last()->code;
-		return result_reject(result, &f);
-	}
-	result->quote_version = (int)r.version;
-	result->has_claims = 1;
-	cocoon_snp_claims_fill(&result->snp, &r, COCOON_SNP_PRODUCT_UNKNOWN);
-
 	if (at < vv->valid_from || at > vv->valid_until) {
 		cocoon_time_format(a, sizeof(a), vv->valid_from);
 		cocoon_time_format(b, sizeof(b), vv->valid_until);
@@ -228,23 +235,20 @@ int cocoon_snp_verify_report_with(cocoon_result *result, const cocoon_snp_vcek_v
 		                vv->crl_checked ? " and CRL" : "");
 		return result_reject(result, &f);
 	}
-	if (r.signing_key == COCOON_SNP_SIGNER_NONE) {
-		COCOON_SNP_FAIL(&f, COCOON_CHECK_SNP_SIGNATURE,
-		                "SIGNING_KEY (offset 0x048) is 7 (none): the report is unsigned and proves nothing");
+	if (check_signed(&f, r) != 0)
 		return result_reject(result, &f);
-	}
-	if (r.signing_key != vv->signer) {
+	if (r->signing_key != vv->signer) {
 		COCOON_SNP_FAIL(&f, COCOON_CHECK_SNP_VCEK_PROFILE,
 		                "SIGNING_KEY (offset 0x048): expected %s (the certificate given), actual %s; pass the %s "
 		                "certificate",
-		                signer_name(vv->signer), signer_name(r.signing_key), signer_name(r.signing_key));
+		                signer_name(vv->signer), signer_name(r->signing_key), signer_name(r->signing_key));
 		return result_reject(result, &f);
 	}
-	if (resolve_product(&p, &f, &r, vv, product) != 0)
+	if (resolve_product(&p, &f, r, vv, product) != 0)
 		return result_reject(result, &f);
-	cocoon_snp_claims_fill(&result->snp, &r, p);
+	cocoon_snp_claims_fill(&result->snp, r, p);
 
-	ok = cocoon_snp_signature_verify(vv->key, report, &r);
+	ok = cocoon_snp_signature_verify(vv->key, report, r);
 	if (ok < 0)
 		return cocoon_error_set(COCOON_EINTERNAL, "SNP report signature: OpenSSL failed to run the verification");
 	if (ok == 0) {
@@ -254,14 +258,34 @@ int cocoon_snp_verify_report_with(cocoon_result *result, const cocoon_snp_vcek_v
 		                signer_name(vv->signer));
 		return result_reject(result, &f);
 	}
-	if (check_binding(&f, &r, vv, p) != 0)
+	if (check_binding(&f, r, vv, p) != 0)
 		return result_reject(result, &f);
-	if (cocoon_snp_appraise(&f, &r, p, policy, opts ? opts->allow_debug : 0) != 0)
+	if (cocoon_snp_appraise(&f, r, p, policy, allow_debug) != 0)
 		return result_reject(result, &f);
 
 	result->accepted = 1;
 	result->status = COCOON_TCB_UP_TO_DATE;
 	return 0;
+}
+
+int cocoon_snp_verify_report_with(cocoon_result *result, const cocoon_snp_vcek_verified *vv, const uint8_t *report,
+                                  size_t len, const char *product, const cocoon_snp_policy *policy,
+                                  const cocoon_verify_options *opts)
+{
+	cocoon_snp_report r;
+	cocoon_failure f = { 0 };
+	time_t at;
+	int err;
+
+	if (!result || !vv || !report)
+		return cocoon_error_set(COCOON_EINVAL, "cocoon_snp_verify_report_with: NULL argument");
+	if ((err = check_args(NULL, policy, opts)) != 0)
+		return err;
+	at = opts && opts->at ? opts->at : time(NULL);
+	result_start(result, at);
+	if ((err = start_report(result, &r, report, len, &f)) != 1)
+		return err;
+	return verify_parsed(result, vv, report, &r, product, policy, at, opts ? opts->allow_debug : 0);
 }
 
 static int verify_snp(cocoon_result *result, cocoon_verifier *v, const uint8_t *report, size_t len,
@@ -288,20 +312,11 @@ static int verify_snp(cocoon_result *result, cocoon_verifier *v, const uint8_t *
 	at = o.at = o.at ? o.at : time(NULL);
 	result_start(result, at);
 
-	/* A malformed report is rejected before any certificate work. */
-	if (cocoon_snp_report_parse(&r, &f, report, len) != 0) {
-		if (f.check == COCOON_CHECK_NONE)
-			return cocoon_error_last()->code;
+	/* A malformed or unsigned report is rejected before any certificate work. */
+	if ((err = start_report(result, &r, report, len, &f)) != 1)
+		return err;
+	if (check_signed(&f, &r) != 0)
 		return result_reject(result, &f);
-	}
-	result->quote_version = (int)r.version;
-	result->has_claims = 1;
-	cocoon_snp_claims_fill(&result->snp, &r, COCOON_SNP_PRODUCT_UNKNOWN);
-	if (r.signing_key == COCOON_SNP_SIGNER_NONE) {
-		COCOON_SNP_FAIL(&f, COCOON_CHECK_SNP_SIGNATURE,
-		                "SIGNING_KEY (offset 0x048) is 7 (none): the report is unsigned and proves nothing");
-		return result_reject(result, &f);
-	}
 	if (cocoon_snp_select_cert(&cert, &cert_len, &f, in, report, len) != 0)
 		return result_reject(result, &f);
 	/* The verified VCEK chain is cached by its exact bytes, for the window in
@@ -332,7 +347,7 @@ static int verify_snp(cocoon_result *result, cocoon_verifier *v, const uint8_t *
 		cocoon_snp_vcek_put(vv);
 		return result_reject(result, &f);
 	}
-	err = cocoon_snp_verify_report_with(result, vv, report, len, in ? in->product : NULL, policy, &o);
+	err = verify_parsed(result, vv, report, &r, in ? in->product : NULL, policy, at, o.allow_debug);
 	cocoon_snp_vcek_put(vv);
 	return err;
 }
