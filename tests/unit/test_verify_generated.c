@@ -612,6 +612,56 @@ static void test_collateral_dates(void **state)
 	assert_true(r.collateral_expired);
 }
 
+/* Documents whose signature verifies but whose content is not Intel's format. */
+static void test_signed_but_malformed_documents(void **state)
+{
+	spec s;
+	cocoon_sim_quote_params qp;
+	cocoon_verify_options o = COCOON_VERIFY_OPTIONS_INIT;
+	cocoon_collateral *c = NULL;
+	cocoon_result r;
+	uint8_t *quote = NULL;
+	size_t qlen = 0;
+	char *mrsigner, *good_ti, *good_qe, *coll = NULL;
+	(void)state;
+
+	spec_defaults(&s, 0);
+	cocoon_sim_quote_params_init(&qp, 3, 1);
+	mrsigner = hex_of(qp.qe_mrsigner, 32);
+	s.qe_mrsigner = mrsigner;
+	good_ti = tcb_info_json(&s);
+	good_qe = qe_identity_json(&s);
+	o.at = AT;
+	assert_int_equal(cocoon_sim_quote(&quote, &qlen, pki, &qp), 0);
+
+	const struct {
+		const char *ti, *qe;
+		cocoon_check check;
+		const char *part;
+	} cases[] = {
+		{ "{\"id\":\"SGX\",\"version\":3}", NULL, COCOON_CHECK_TCB_INFO_FORMAT, "tcbInfo.issueDate: required" },
+		{ "[]", NULL, COCOON_CHECK_TCB_INFO_FORMAT, "tcbInfo: expected a JSON object" },
+		{ NULL, "{\"id\":\"QE\",\"version\":2}", COCOON_CHECK_QE_IDENTITY_FORMAT,
+		  "enclaveIdentity.issueDate: required" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(cocoon_sim_collateral_json(&coll, pki, cases[i].ti ? cases[i].ti : good_ti,
+		                                            cases[i].qe ? cases[i].qe : good_qe),
+		                 0);
+		assert_int_equal(cocoon_collateral_from_json(&c, coll, strlen(coll)), 0);
+		assert_int_equal(cocoon_verifier_verify_dcap(&r, verifier, quote, qlen, c, &o), 0);
+		expect_reject(&r, cases[i].check, cases[i].part);
+		cocoon_collateral_free(c);
+		free(coll);
+		c = NULL;
+		coll = NULL;
+	}
+	free(quote);
+	free(good_ti);
+	free(good_qe);
+	free(mrsigner);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_tdx_relaunch_advised),
 		cmocka_unit_test(test_td_appraisal),
 		cmocka_unit_test(test_collateral_dates),
+		cmocka_unit_test(test_signed_but_malformed_documents),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include "common/util.h"
+#include "cocoon/sim.h"
 #include "common/cache.h"
 #include "dcap/collateral.h"
 #include "dcap/pckext.h"
@@ -129,17 +130,14 @@ static int check_document_dates(cocoon_failure *f, cocoon_check check, const cha
 	return 0;
 }
 
-/* The CN the simulator gives its root (src/lib/sim): used only to explain a
- * rejection, never to accept anything. */
-#define COCOON_SIM_ROOT_MARK "cocoon Simulated"
-
 static int chain_root_is_simulated(STACK_OF(X509) *chain)
 {
 	char cn[256];
 	X509 *root = sk_X509_num(chain) > 0 ? sk_X509_value(chain, sk_X509_num(chain) - 1) : NULL;
 	if (!root || X509_NAME_get_text_by_NID(X509_get_subject_name(root), NID_commonName, cn, sizeof(cn)) < 0)
 		return 0;
-	return strstr(cn, COCOON_SIM_ROOT_MARK) != NULL;
+	/* The simulator's CN prefix is used only to explain a rejection, never to accept anything. */
+	return strstr(cn, COCOON_SIM_CN_PREFIX) != NULL;
 }
 
 /* A chain that failed because it ends in a simulation root says so. */
