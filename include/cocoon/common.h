@@ -16,6 +16,17 @@
 extern "C" {
 #endif
 
+/*
+ * Marks a declaration as part of the public ABI. libcocoon is built with
+ * -fvisibility=hidden, so everything not marked stays out of users' link
+ * namespace (libgit2's GIT_EXTERN).
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define COCOON_API __attribute__((visibility("default")))
+#else
+#define COCOON_API
+#endif
+
 typedef enum {
 	COCOON_OK = 0,
 	COCOON_EINVAL = -1,      /* a caller passed an invalid argument */
