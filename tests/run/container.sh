@@ -9,7 +9,7 @@
 # stays absent): a wrong sim root, no TEE provider, a disk-backed secrets
 # directory, resources while the broker step is unavailable, a bad config.
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: the container test needs root (runc run)"; exit 77; }
 [ "${COCOON_RUN_STATIC:-ON}" = ON ] || { echo "SKIP: cocoon-run is not static in this build (sanitizers)"; exit 77; }
 need_tools umoci jq file

@@ -7,7 +7,7 @@
 # tampered manifest blob, an unknown tag, a bad launch configuration, a
 # malformed digest in index.json, a Docker media type.
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 need_tools umoci jq file
 bin=${COCOON_BIN:?}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

@@ -34,6 +34,13 @@ int oci_digest(char digest[COCOON_OCI_DIGEST_SIZE], const uint8_t *data, size_t 
 /* Writes path atomically (temporary file in the same directory, then rename). */
 int oci_file_replace(const char *path, const uint8_t *data, size_t len);
 
+/* The one manifest tagged tag in index.json; every descriptor is checked on the way (fuzzed). */
+int oci_index_find(oci_desc *out, const json_t *index, const char *tag);
+/* Manifest: schemaVersion 2, an OCI config descriptor, descriptors of OCI layer types (fuzzed). */
+int oci_manifest_check(oci_desc *config, size_t *n_layers, const json_t *m);
+/* Image config: rootfs.diff_ids (one per layer), Entrypoint/Cmd string arrays, Labels (fuzzed). */
+int oci_config_check(const json_t *c, size_t n_layers);
+
 typedef struct {
 	const char *path;      /* inside the layer, no leading slash */
 	const uint8_t *data;   /* NULL: a directory */

@@ -86,8 +86,7 @@ static const char *ref_name(const json_t *d)
 	return json_string_value(json_object_get(json_object_get(d, "annotations"), OCI_REF_NAME));
 }
 
-/* The one manifest tagged tag; every descriptor of the index is checked on the way. */
-static int find_tag(oci_desc *out, const json_t *index, const char *tag)
+int oci_index_find(oci_desc *out, const json_t *index, const char *tag)
 {
 	const json_t *m = json_object_get(index, "manifests");
 	size_t found = 0;
@@ -133,8 +132,7 @@ static int load_blob_json(json_t **out, const char *layout, const oci_desc *d, c
 	return err;
 }
 
-/* Manifest: schemaVersion 2, an OCI config descriptor, layer descriptors of OCI layer types. */
-static int check_manifest(oci_desc *config, size_t *n_layers, const json_t *m)
+int oci_manifest_check(oci_desc *config, size_t *n_layers, const json_t *m)
 {
 	const json_t *v = json_object_get(m, "schemaVersion"), *layers;
 	char where[64];
@@ -177,7 +175,7 @@ static int check_strv(const json_t *v, const char *what)
 	return 0;
 }
 
-static int check_config(const json_t *c, size_t n_layers)
+int oci_config_check(const json_t *c, size_t n_layers)
 {
 	const json_t *rootfs = json_object_get(c, "rootfs"), *ids, *cc = json_object_get(c, "config"), *l;
 	int err;
@@ -475,11 +473,11 @@ int cocoon_oci_wrap(cocoon_oci_wrap_result *out, const cocoon_oci_wrap_options *
 	if (!out)
 		return cocoon_error_set(COCOON_EINVAL, "wrap: no result given");
 	if ((err = check_options(o)) != 0 || (err = load_index(&index, o->layout)) != 0 ||
-	    (err = find_tag(&md, index, o->from_tag)) != 0 ||
+	    (err = oci_index_find(&md, index, o->from_tag)) != 0 ||
 	    (err = load_blob_json(&manifest, o->layout, &md, "manifest")) != 0 ||
-	    (err = check_manifest(&cd, &n_layers, manifest)) != 0 ||
+	    (err = oci_manifest_check(&cd, &n_layers, manifest)) != 0 ||
 	    (err = load_blob_json(&config, o->layout, &cd, "image config")) != 0 ||
-	    (err = check_config(config, n_layers)) != 0 ||
+	    (err = oci_config_check(config, n_layers)) != 0 ||
 	    (err = make_launch(&launch, &r.command_from_image, o, json_object_get(config, "config"))) != 0)
 		goto done;
 	if ((err = cocoon_file_read(&bin, &bin_len, o->run_binary)) != 0)

@@ -1,4 +1,4 @@
-# Shared by tests/run/*.sh (sourced, not a test): a base OCI image built with
+# Shared by tests/run/*.sh (sourced; not named *.sh, so not a test itself): a base OCI image built with
 # umoci from busybox-static alone (no libc in it), in layout $1, tag "base",
 # whose Entrypoint/Cmd run `sh -c "$2"`.
 make_base_image() {
