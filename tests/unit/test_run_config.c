@@ -88,6 +88,8 @@ static const struct {
 	{ "{\"version\":1,\"evidence\":{\"prov\":\"auto\"}}", "evidence: unknown key \"prov\"" },
 	{ "{\"version\":1,\"broker\":{\"url\":\"https://kbs\"}}", "broker.ca: required with https" },
 	{ "{\"version\":1,\"broker\":{\"url\":\"http://kbs.example\"}}", "broker.url: plain http:// is allowed only" },
+	{ "{\"version\":1,\"broker\":{\"url\":\"http://127.0.0.1@evil.example/\"}}", "broker.url: user information" },
+	{ "{\"version\":1,\"broker\":{\"url\":\"http://127.evil.example/\"}}", "broker.url: plain http:// is allowed only" },
 	{ "{\"version\":1,\"broker\":{\"url\":\"ftp://kbs\"}}", "broker.url: \"ftp://kbs\" must start with https://" },
 	{ "{\"version\":1,\"broker\":{\"url\":\"https://\",\"ca\":\"/ca\"}}", "broker.url: \"https://\" has no host" },
 	{ "{\"version\":1,\"broker\":{\"url\":\"https://k\",\"ca\":\"ca.pem\"}}", "broker.ca: \"ca.pem\" is not an absolute" },

@@ -85,10 +85,17 @@ static int absolute_path(const char *p, const char *key)
 	return 0;
 }
 
+/* localhost, [::1] or a numeric 127.x address: "127.evil.example" is a name, not loopback. */
 static int is_loopback_host(const char *h, size_t n)
 {
-	return (n == 9 && memcmp(h, "localhost", 9) == 0) || (n == 5 && memcmp(h, "[::1]", 5) == 0) ||
-	       (n >= 4 && memcmp(h, "127.", 4) == 0);
+	if ((n == 9 && memcmp(h, "localhost", 9) == 0) || (n == 5 && memcmp(h, "[::1]", 5) == 0))
+		return 1;
+	if (n < 5 || memcmp(h, "127.", 4) != 0)
+		return 0;
+	for (size_t i = 4; i < n; i++)
+		if (!isdigit((unsigned char)h[i]) && h[i] != '.')
+			return 0;
+	return 1;
 }
 
 /* https:// anywhere; http:// only to loopback or with simulated evidence. */
@@ -112,6 +119,9 @@ static int check_url(const char *url, int sim)
 	}
 	if (end == host)
 		return bad("broker.url", "\"%.128s\" has no host", url);
+	/* No user@host: "http://127.0.0.1@evil.example" would otherwise pass as loopback. */
+	if (strchr(url, '@'))
+		return bad("broker.url", "user information (@) is not allowed in the URL");
 	for (const char *p = url; *p; p++)
 		if (!isprint((unsigned char)*p) || *p == ' ')
 			return bad("broker.url", "contains a space or control character");
