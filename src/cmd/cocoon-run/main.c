@@ -96,6 +96,10 @@ static int collect_evidence(const cocoon_run_config *c, const uint8_t *text, siz
 		return err;
 	err = cocoon_evidence_collect(&ev, &o);
 	cocoon_evidence_free(&ev);
+	/* Name the configuration key first: the library's advice speaks of CLI flags. */
+	if (err != 0)
+		err = cocoon_error_set(err, "evidence.provider \"%s\" in the launch configuration: %s", c->provider,
+		                       cocoon_error_last()->message);
 	return err;
 }
 
