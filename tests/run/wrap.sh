@@ -86,5 +86,18 @@ jq -c '.manifests[0].mediaType = "application/vnd.docker.distribution.manifest.v
 expect_fail "Docker media type" 'skopeo copy --format oci' --image "$tmp/t4:base" --tag x --config "$tmp/launch.json"
 [ "$(jq '.manifests|length' "$tmp/t4/index.json")" = 1 ] && ok || bad "a refused wrap must not change index.json"
 
+# An image with neither Entrypoint nor Cmd (and no layers): the configuration must say what to run.
+umoci new --image "$tmp/img:empty" >/dev/null 2>&1
+expect_fail "nothing to run" 'neither Entrypoint nor Cmd' --image "$tmp/img:empty" --tag x --config "$tmp/launch.json"
+echo '{"version":1,"command":["/bin/true"]}' > "$tmp/own.json"
+"$bin/cocoon" wrap --image "$tmp/img:empty" --tag own --config "$tmp/own.json" >"$tmp/out" 2>&1 \
+  && grep -q "the launch configuration's" "$tmp/out" && ok || { bad "wrap with the configuration's own command"; cat "$tmp/out"; }
+umoci unpack $ROOTLESS --image "$tmp/img:own" "$tmp/b2" >/dev/null 2>&1 && jq -e '.command == ["/bin/true"]' "$tmp/b2/rootfs/cocoon/launch.json" >/dev/null \
+  && ok || bad "the configuration's own command must be kept"
+m=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="own") | .digest' "$tmp/img/index.json")
+cfg="$tmp/img/blobs/sha256/$(jq -r '.config.digest' "$tmp/img/blobs/sha256/${m#sha256:}" | cut -d: -f2)"
+jq -e '.config.Labels["dev.cocoon.run.entrypoint"] == "null" and .config.Labels["dev.cocoon.run.cmd"] == "null"' "$cfg" >/dev/null \
+  && ok || bad "absent Entrypoint/Cmd must be recorded as null"
+
 echo "wrap: $pass passed, $fail failed"
 [ $fail -eq 0 ]
