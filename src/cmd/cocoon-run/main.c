@@ -67,8 +67,8 @@ static int parse_args(run_args *a, int argc, char **argv)
 			printf("cocoon-run %s\n", COCOON_VERSION);
 			exit(0);
 		} else {
-			fprintf(stderr, "%s", usage);
-			return cocoon_error_set(COCOON_EINVAL, "unknown or incomplete option '%.64s'", argv[i]);
+			/* One stderr line per failure, as for every other cause. */
+			return cocoon_error_set(COCOON_EINVAL, "unknown or incomplete option '%.64s' (see --help)", argv[i]);
 		}
 	}
 	a->cmd = argv + i;
