@@ -8,4 +8,6 @@
 #include "evidence.h"
 #include "policy.h"
 #include "sim.h"
+#include "run.h"
+#include "oci.h"
 #endif

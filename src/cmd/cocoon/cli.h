@@ -18,6 +18,7 @@ int cocoon_cmd_sim_report(int argc, char **argv); /* "cocoon sim report" (cmd_si
 int cocoon_cmd_quote(int argc, char **argv);
 int cocoon_cmd_token(int argc, char **argv);
 int cocoon_cmd_evidence(int argc, char **argv);
+int cocoon_cmd_wrap(int argc, char **argv);       /* cmd_wrap.c */
 
 /* Hex of up to n bytes, zero-padded on the right, into out; else a usage error naming flag. */
 int cocoon_cli_hex_arg(uint8_t *out, size_t n, const char *flag, const char *hex);

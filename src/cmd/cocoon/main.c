@@ -13,6 +13,7 @@ static const char usage[] =
 	"  sim      the simulated TEE: make a simulation PKI, quotes and reports\n"
 	"  quote    get an SGX quote from an AESM socket (aesmd or cocoon-quoted)\n"
 	"  evidence collect evidence inside a TEE (or from the simulator); --probe lists providers\n"
+	"  wrap     add cocoon-run to an OCI image (wrap --image DIR:TAG --tag NEW --config FILE)\n"
 	"  token    verify an attestation token from cocoon-attestd (token verify --jwks ...)\n"
 	"  version  print the version\n"
 	"\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 		return cocoon_cmd_evidence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "quote") == 0)
 		return cocoon_cmd_quote(argc - 1, argv + 1);
+	if (strcmp(argv[1], "wrap") == 0)
+		return cocoon_cmd_wrap(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("cocoon %s\n", COCOON_VERSION);
 		return 0;
