@@ -1,5 +1,6 @@
-/* JSON-lines logger; see nlog.h. */
+/* The daemons' one JSON-lines logger; see nlog.h. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,14 +10,20 @@
 #include "nlog.h"
 
 static const char *log_component = "cocoon";
-static int log_min_level = COCOON_NLOG_INFO;
+/* Atomic: quoted's workers test it while --log-level may still be applied. */
+static atomic_int log_min_level = COCOON_NLOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 void cocoon_nlog_init(const char *component, int min_level)
 {
 	log_component = component;
-	log_min_level = min_level;
+	atomic_store(&log_min_level, min_level);
+}
+
+void cocoon_nlog_set_level(int min_level)
+{
+	atomic_store(&log_min_level, min_level);
 }
 
 int cocoon_nlog_level_parse(const char *name)
@@ -25,6 +32,11 @@ int cocoon_nlog_level_parse(const char *name)
 		if (strcmp(name, level_names[i]) == 0)
 			return i;
 	return -1;
+}
+
+int cocoon_nlog_enabled(int level)
+{
+	return level >= COCOON_NLOG_DEBUG && level <= COCOON_NLOG_ERROR && level >= atomic_load(&log_min_level);
 }
 
 static void timestamp(char *buf, size_t len)
@@ -40,7 +52,7 @@ static void timestamp(char *buf, size_t len)
 	snprintf(buf, len, "%.20s.%03dZ", secs, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-/* One write(2) per line, so lines from the reconciler thread never interleave. */
+/* One write(2) per line, so lines from different threads never interleave. */
 static void write_line(const char *line)
 {
 	size_t len = strlen(line), off = 0;
@@ -59,19 +71,33 @@ static void write_line(const char *line)
 	free(buf);
 }
 
-void cocoon_nlog(int level, const char *msg, const char *fields, ...)
+/* The fixed keys of a line, or NULL when out of memory. */
+static json_t *line_head(int level, const char *msg)
 {
 	char ts[40];
-	json_t *obj = NULL, *extra = NULL;
-	char *line = NULL;
 
-	if (level < log_min_level || level < 0 || level > COCOON_NLOG_ERROR)
-		return;
 	timestamp(ts, sizeof(ts));
-	obj = json_pack("{s:s,s:s,s:s,s:s}", "ts", ts, "level", level_names[level], "component",
-	                log_component, "msg", msg ? msg : "");
-	if (!obj)
-		goto done;
+	return json_pack("{s:s,s:s,s:s,s:s}", "ts", ts, "level", level_names[level], "component", log_component,
+	                 "msg", msg ? msg : "");
+}
+
+static void emit(json_t *obj)
+{
+	char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+
+	if (line)
+		write_line(line);
+	free(line);
+}
+
+void cocoon_nlog(int level, const char *msg, const char *fields, ...)
+{
+	json_t *obj = NULL, *extra = NULL;
+
+	if (!cocoon_nlog_enabled(level))
+		return;
+	if (!(obj = line_head(level, msg)))
+		return;
 	if (fields) {
 		va_list ap;
 		json_error_t err;
@@ -82,13 +108,23 @@ void cocoon_nlog(int level, const char *msg, const char *fields, ...)
 		va_end(ap);
 		/* A bad format is a programming error; keep the message and say so. */
 		if (!extra || json_object_update_missing(obj, extra) != 0)
-			json_object_set_new(obj, "log_error", json_string(err.text));
+			json_object_set_new(obj, "log_error", json_string(err.text[0] ? err.text : "out of memory"));
 	}
-	line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (line)
-		write_line(line);
-done:
-	free(line);
+	emit(obj);
 	json_decref(extra);
+	json_decref(obj);
+}
+
+void cocoon_nlog_json(int level, const char *msg, json_t *fields)
+{
+	json_t *obj;
+
+	if (!cocoon_nlog_enabled(level))
+		return;
+	if (!(obj = line_head(level, msg)))
+		return;
+	if (fields && json_object_update_missing(obj, fields) != 0)
+		json_object_set_new(obj, "log_error", json_string("fields are not an object, or out of memory"));
+	emit(obj);
 	json_decref(obj);
 }
