@@ -19,6 +19,7 @@
 #include "cocoon/aesm.h"
 #include "backend.h"
 #include "metrics.h"
+#include "flags.h"
 #include "nlog.h"
 #include "server.h"
 
@@ -74,16 +75,10 @@ static int fail_config(const char *fmt, ...)
 /* An integer flag within [min, max]; 0 or -1. */
 static int uint_flag(unsigned long *out, const char *flag, const char *text, unsigned long min, unsigned long max)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (!*text || *end || text[0] == '-' || errno || v < min || v > max) {
-		fail_config("%s: expected an integer in %lu..%lu, got '%s'", flag, min, max, text);
+	if (cocoon_flag_uint(out, flag, text, min, max) != 0) {
+		fail_config("%s", cocoon_error_last()->message);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
