@@ -13,6 +13,7 @@ import re
 import sys
 
 IDENT_CALL = re.compile(r'\b([A-Za-z_]\w*)\s*\(')
+ATTRIBUTE = re.compile(r'\b__attribute__\s*\(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\)')
 
 
 def _blank(m):
@@ -60,6 +61,8 @@ def declarations(path):
         body = stmt.strip()
         if not body or body.startswith('typedef') or re.match(r'(static|extern\s+"C")\b', body):
             continue
+        # Attributes have parentheses of their own: never mistake one for the function's name.
+        body = ATTRIBUTE.sub(lambda m: ' ' * len(m.group(0)), body)
         call = IDENT_CALL.search(body)
         if not call or re.search(r'\(\s*\*', body[:call.end() + 1]):
             continue  # a variable, or a pointer to a function
