@@ -94,14 +94,14 @@ typedef enum {
 #define COCOON_AESM_NO_STATUS UINT32_MAX
 
 /* "AESM_INVALID_REPORT" for 47; "AESM_UNKNOWN_ERROR" outside the table. */
-const char *cocoon_aesm_error_name(uint32_t code);
+COCOON_API const char *cocoon_aesm_error_name(uint32_t code);
 
 /*
  * The attestation key ID of Intel's ECDSA-P256 QE3 (what the DCAP library's
  * sgx_ql_get_keyid uses): id 0, version 0, the production QE3 MRSIGNER,
  * prod_id 1, algorithm_id 2; the extension (spid, att_key_type) is zero.
  */
-void cocoon_aesm_default_att_key_id(uint8_t out[COCOON_SGX_ATT_KEY_ID_SIZE]);
+COCOON_API void cocoon_aesm_default_att_key_id(uint8_t out[COCOON_SGX_ATT_KEY_ID_SIZE]);
 
 typedef struct {
 	unsigned int version;
@@ -117,16 +117,16 @@ typedef struct {
  * One raw exchange: sends `req` (a serialized Request, framing added here)
  * and returns the serialized Response (caller frees). For tests and tools.
  */
-int cocoon_aesm_transact(uint8_t **resp, size_t *resp_len, const cocoon_aesm_options *o, const uint8_t *req,
-                         size_t req_len);
+COCOON_API int cocoon_aesm_transact(uint8_t **resp, size_t *resp_len, const cocoon_aesm_options *o, const uint8_t *req,
+                                    size_t req_len);
 
-int cocoon_aesm_get_supported_att_key_id_num(uint32_t *num, uint32_t *status, const cocoon_aesm_options *o);
+COCOON_API int cocoon_aesm_get_supported_att_key_id_num(uint32_t *num, uint32_t *status, const cocoon_aesm_options *o);
 /* ids: num * 256 bytes (caller frees); buf_size must be num * 256 as AESM requires. */
-int cocoon_aesm_get_supported_att_key_ids(uint8_t **ids, size_t *ids_len, uint32_t *status,
-                                          const cocoon_aesm_options *o, uint32_t buf_size);
+COCOON_API int cocoon_aesm_get_supported_att_key_ids(uint8_t **ids, size_t *ids_len, uint32_t *status,
+                                                     const cocoon_aesm_options *o, uint32_t buf_size);
 /* list: NULL for "any", else an sgx_ql_att_key_id_list_t (8-byte header, 256-byte entries). */
-int cocoon_aesm_select_att_key_id(uint8_t selected[COCOON_SGX_ATT_KEY_ID_SIZE], uint32_t *status,
-                                  const cocoon_aesm_options *o, const uint8_t *list, size_t list_len);
+COCOON_API int cocoon_aesm_select_att_key_id(uint8_t selected[COCOON_SGX_ATT_KEY_ID_SIZE], uint32_t *status,
+                                             const cocoon_aesm_options *o, const uint8_t *list, size_t list_len);
 
 typedef struct {
 	uint8_t target_info[COCOON_SGX_TARGET_INFO_SIZE];
@@ -141,27 +141,27 @@ typedef struct {
  * InitQuoteEx. want_pub_key_id = 0 is the size query (b_pub_key_id false);
  * otherwise buf_size is sent and the key ID returned when the service knows it.
  */
-int cocoon_aesm_init_quote_ex(cocoon_aesm_init_quote_result *out, uint32_t *status, const cocoon_aesm_options *o,
-                              const uint8_t att_key_id[COCOON_SGX_ATT_KEY_ID_SIZE], int want_pub_key_id,
-                              uint64_t buf_size);
-int cocoon_aesm_get_quote_size_ex(uint32_t *size, uint32_t *status, const cocoon_aesm_options *o,
-                                  const uint8_t att_key_id[COCOON_SGX_ATT_KEY_ID_SIZE]);
+COCOON_API int cocoon_aesm_init_quote_ex(cocoon_aesm_init_quote_result *out, uint32_t *status, const cocoon_aesm_options *o,
+                                         const uint8_t att_key_id[COCOON_SGX_ATT_KEY_ID_SIZE], int want_pub_key_id,
+                                         uint64_t buf_size);
+COCOON_API int cocoon_aesm_get_quote_size_ex(uint32_t *size, uint32_t *status, const cocoon_aesm_options *o,
+                                             const uint8_t att_key_id[COCOON_SGX_ATT_KEY_ID_SIZE]);
 /*
  * GetQuoteEx. qe_report_info may be NULL; when given (960 bytes) it is sent
  * and replaced by the service's answer, which carries the QE report.
  * The quote is at most buf_size bytes (caller frees).
  */
-int cocoon_aesm_get_quote_ex(uint8_t **quote, size_t *quote_len, uint32_t *status, const cocoon_aesm_options *o,
-                             const uint8_t report[COCOON_SGX_REPORT_SIZE_FULL],
-                             const uint8_t att_key_id[COCOON_SGX_ATT_KEY_ID_SIZE], uint8_t *qe_report_info,
-                             uint32_t buf_size);
+COCOON_API int cocoon_aesm_get_quote_ex(uint8_t **quote, size_t *quote_len, uint32_t *status, const cocoon_aesm_options *o,
+                                        const uint8_t report[COCOON_SGX_REPORT_SIZE_FULL],
+                                        const uint8_t att_key_id[COCOON_SGX_ATT_KEY_ID_SIZE], uint8_t *qe_report_info,
+                                        uint32_t buf_size);
 
 /* The QE's target info, as sgx_qe_get_target_info does out of process (two InitQuoteEx calls). */
-int cocoon_aesm_qe_target_info(uint8_t target_info[COCOON_SGX_TARGET_INFO_SIZE], uint32_t *status,
-                               const cocoon_aesm_options *o);
+COCOON_API int cocoon_aesm_qe_target_info(uint8_t target_info[COCOON_SGX_TARGET_INFO_SIZE], uint32_t *status,
+                                          const cocoon_aesm_options *o);
 /* A quote for an app report, as sgx_qe_get_quote_size + sgx_qe_get_quote do out of process. */
-int cocoon_aesm_quote(uint8_t **quote, size_t *quote_len, uint32_t *status, const cocoon_aesm_options *o,
-                      const uint8_t report[COCOON_SGX_REPORT_SIZE_FULL]);
+COCOON_API int cocoon_aesm_quote(uint8_t **quote, size_t *quote_len, uint32_t *status, const cocoon_aesm_options *o,
+                                 const uint8_t report[COCOON_SGX_REPORT_SIZE_FULL]);
 
 #ifdef __cplusplus
 }

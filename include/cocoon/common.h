@@ -45,11 +45,11 @@ typedef struct {
 } cocoon_error;
 
 /* The last error recorded on this thread; never NULL. */
-const cocoon_error *cocoon_error_last(void);
+COCOON_API const cocoon_error *cocoon_error_last(void);
 /* Clears the thread's last error. */
-void cocoon_error_clear(void);
+COCOON_API void cocoon_error_clear(void);
 /* Short stable name of an error code, e.g. "EFORMAT". */
-const char *cocoon_error_name(int code);
+COCOON_API const char *cocoon_error_name(int code);
 
 /* A trusted execution environment. */
 typedef enum {
@@ -59,17 +59,17 @@ typedef enum {
 	COCOON_TEE_SNP = 3
 } cocoon_tee;
 
-const char *cocoon_tee_name(cocoon_tee tee);
+COCOON_API const char *cocoon_tee_name(cocoon_tee tee);
 
 /* Overwrites memory in a way the compiler may not elide. */
-void cocoon_zeroize(void *p, size_t n);
+COCOON_API void cocoon_zeroize(void *p, size_t n);
 /* Constant-time comparison: 0 when equal. */
-int cocoon_memcmp_ct(const void *a, const void *b, size_t n);
+COCOON_API int cocoon_memcmp_ct(const void *a, const void *b, size_t n);
 
 /* Parses RFC 3339 ("2025-07-19T10:01:17Z", offsets allowed) or Unix seconds. */
-int cocoon_time_parse(time_t *out, const char *text);
+COCOON_API int cocoon_time_parse(time_t *out, const char *text);
 /* Formats as RFC 3339 UTC into buf (at least 21 bytes). */
-void cocoon_time_format(char *buf, size_t len, time_t t);
+COCOON_API void cocoon_time_format(char *buf, size_t len, time_t t);
 
 #ifdef __cplusplus
 }

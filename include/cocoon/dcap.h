@@ -19,7 +19,7 @@ typedef struct cocoon_collateral cocoon_collateral;
  * hex r||s signatures. Malformed JSON or fields return COCOON_EFORMAT with
  * the field named.
  */
-int cocoon_collateral_from_json(cocoon_collateral **out, const char *json, size_t len);
+COCOON_API int cocoon_collateral_from_json(cocoon_collateral **out, const char *json, size_t len);
 
 /* Intel PCS/PCCS v4 responses as files' contents. */
 typedef struct {
@@ -39,23 +39,23 @@ typedef struct {
 	size_t root_ca_crl_len;
 } cocoon_pcs_collateral;
 
-int cocoon_collateral_from_pcs(cocoon_collateral **out, const cocoon_pcs_collateral *pcs);
-void cocoon_collateral_free(cocoon_collateral *c);
+COCOON_API int cocoon_collateral_from_pcs(cocoon_collateral **out, const cocoon_pcs_collateral *pcs);
+COCOON_API void cocoon_collateral_free(cocoon_collateral *c);
 
 /*
  * Verifies a DCAP quote against collateral at opts->at. Returns 0 when the
  * verification ran to a verdict (accepted or rejected: see result->accepted),
  * or a negative error when it could not run (bad arguments, out of memory).
  */
-int cocoon_verifier_verify_dcap(cocoon_result *result, cocoon_verifier *v,
-                                 const uint8_t *quote, size_t quote_len,
-                                 const cocoon_collateral *collateral,
-                                 const cocoon_verify_options *opts);
+COCOON_API int cocoon_verifier_verify_dcap(cocoon_result *result, cocoon_verifier *v,
+                                            const uint8_t *quote, size_t quote_len,
+                                            const cocoon_collateral *collateral,
+                                            const cocoon_verify_options *opts);
 
 /* Decodes every field of a quote as a JSON object (caller frees). */
-int cocoon_quote_inspect_json(char **out, const uint8_t *quote, size_t quote_len);
+COCOON_API int cocoon_quote_inspect_json(char **out, const uint8_t *quote, size_t quote_len);
 /* Human-readable decoding (caller frees). */
-int cocoon_quote_inspect_text(char **out, const uint8_t *quote, size_t quote_len);
+COCOON_API int cocoon_quote_inspect_text(char **out, const uint8_t *quote, size_t quote_len);
 
 #ifdef __cplusplus
 }

@@ -42,7 +42,7 @@ typedef enum {
 } cocoon_evidence_format;
 
 /* "dcap_quote", "snp_report", "tdx_tdreport" or "none". */
-const char *cocoon_evidence_format_name(cocoon_evidence_format f);
+COCOON_API const char *cocoon_evidence_format_name(cocoon_evidence_format f);
 
 /* Collected evidence. Release with cocoon_evidence_free. */
 typedef struct {
@@ -56,7 +56,7 @@ typedef struct {
 } cocoon_evidence;
 
 /* Frees the buffers and clears the structure; e may be NULL. */
-void cocoon_evidence_free(cocoon_evidence *e);
+COCOON_API void cocoon_evidence_free(cocoon_evidence *e);
 
 /*
  * The system interface every provider goes through. Each function returns
@@ -77,7 +77,7 @@ typedef struct cocoon_evidence_sys {
 } cocoon_evidence_sys;
 
 /* The real system calls: open/read/write retry EINTR; ioctl never does (no firmware replay). */
-const cocoon_evidence_sys *cocoon_evidence_sys_default(void);
+COCOON_API const cocoon_evidence_sys *cocoon_evidence_sys_default(void);
 
 /* SNP VMPL request: let the provider choose (configfs-tsm: privlevel_floor; sev-guest: 0). */
 #define COCOON_EVIDENCE_VMPL_DEFAULT (-1)
@@ -108,7 +108,7 @@ typedef struct {
  * bytes as the platforms expect. COCOON_EINVAL names the bad character or
  * the excess length.
  */
-int cocoon_evidence_report_data_from_hex(uint8_t out[COCOON_EVIDENCE_REPORT_DATA_SIZE], const char *hex);
+COCOON_API int cocoon_evidence_report_data_from_hex(uint8_t out[COCOON_EVIDENCE_REPORT_DATA_SIZE], const char *hex);
 
 /*
  * Collects evidence for opts->report_data. With a named provider only that
@@ -118,7 +118,7 @@ int cocoon_evidence_report_data_from_hex(uint8_t out[COCOON_EVIDENCE_REPORT_DATA
  * names every provider probed and why it was not usable.
  * On error *out is cleared and holds no buffers.
  */
-int cocoon_evidence_collect(cocoon_evidence *out, const cocoon_evidence_options *opts);
+COCOON_API int cocoon_evidence_collect(cocoon_evidence *out, const cocoon_evidence_options *opts);
 
 typedef enum {
 	COCOON_PROBE_AVAILABLE = 0,  /* the interface is present and usable */
@@ -127,7 +127,7 @@ typedef enum {
 } cocoon_probe_state;
 
 /* "available", "absent", "unusable". */
-const char *cocoon_probe_state_name(cocoon_probe_state s);
+COCOON_API const char *cocoon_probe_state_name(cocoon_probe_state s);
 
 typedef struct {
 	char name[32];
@@ -151,7 +151,7 @@ typedef struct {
  * issued; configfs-tsm creates and removes a private entry to read its
  * provider). opts->report_data and opts->provider are ignored.
  */
-int cocoon_evidence_probe(cocoon_probe_report *out, const cocoon_evidence_options *opts);
+COCOON_API int cocoon_evidence_probe(cocoon_probe_report *out, const cocoon_evidence_options *opts);
 
 #ifdef __cplusplus
 }

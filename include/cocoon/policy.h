@@ -34,11 +34,11 @@ typedef struct cocoon_policy cocoon_policy;
  *   policy:3:17: expected ']' but found '=>'
  * (1-based line and column, columns counted in characters).
  */
-int cocoon_policy_parse(cocoon_policy **out, const char *text, size_t len);
-void cocoon_policy_free(cocoon_policy *p);
+COCOON_API int cocoon_policy_parse(cocoon_policy **out, const char *text, size_t len);
+COCOON_API void cocoon_policy_free(cocoon_policy *p);
 
 /* The policy's declared grammar version, e.g. 1 and 2 for "version=1.2;". */
-int cocoon_policy_version(unsigned int *major, unsigned int *minor, const cocoon_policy *p);
+COCOON_API int cocoon_policy_version(unsigned int *major, unsigned int *minor, const cocoon_policy *p);
 
 /* What a policy decided. Release with cocoon_policy_outcome_free. */
 typedef struct {
@@ -60,18 +60,18 @@ typedef struct {
  * negative error when it could not run (bad arguments, a real-number claim,
  * an evaluation limit exceeded, out of memory); out is then empty.
  */
-int cocoon_policy_evaluate(cocoon_policy_outcome *out, const cocoon_policy *p, const json_t *incoming);
-void cocoon_policy_outcome_free(cocoon_policy_outcome *o);
+COCOON_API int cocoon_policy_evaluate(cocoon_policy_outcome *out, const cocoon_policy *p, const json_t *incoming);
+COCOON_API void cocoon_policy_outcome_free(cocoon_policy_outcome *o);
 
 /*
  * MAA's x-ms-policy-hash of a policy text:
  * BASE64URL(SHA256(UTF8(BASE64URL(UTF8(policy text))))), without padding:
  * 43 characters plus NUL.
  */
-int cocoon_policy_hash(char out[44], const char *text, size_t len);
+COCOON_API int cocoon_policy_hash(char out[44], const char *text, size_t len);
 
 /* The default policy text for a TEE (permit, and issue the standard claims); NULL for an unknown TEE. */
-const char *cocoon_policy_default(cocoon_tee tee);
+COCOON_API const char *cocoon_policy_default(cocoon_tee tee);
 
 #ifdef __cplusplus
 }

@@ -44,10 +44,10 @@ typedef struct {
 #define COCOON_SIM_INIT_OPTIONS_INIT { COCOON_SIM_INIT_OPTIONS_VERSION, "UpToDate", 0, 0, NULL }
 
 /* Creates DIR (which must not exist or be empty) with a new simulation PKI and collateral. */
-int cocoon_sim_init(const char *dir, const cocoon_sim_init_options *opts);
+COCOON_API int cocoon_sim_init(const char *dir, const cocoon_sim_init_options *opts);
 
 /* Path of a file inside a simulation directory ("intel/root.pem"); caller frees. */
-char *cocoon_sim_path(const char *dir, const char *rel);
+COCOON_API char *cocoon_sim_path(const char *dir, const char *rel);
 
 /* The subject CN prefix of every simulated certificate. */
 #define COCOON_SIM_CN_PREFIX "cocoon Simulated SGX"

@@ -109,7 +109,7 @@ typedef struct {
  * Unknown keys, wrong types, bad hex and out-of-range numbers return
  * COCOON_EFORMAT naming the key.
  */
-int cocoon_snp_policy_from_json(cocoon_snp_policy *out, const char *json, size_t len);
+COCOON_API int cocoon_snp_policy_from_json(cocoon_snp_policy *out, const char *json, size_t len);
 
 /*
  * Verifies an SEV-SNP report (exactly COCOON_SNP_REPORT_SIZE bytes) at
@@ -118,17 +118,17 @@ int cocoon_snp_policy_from_json(cocoon_snp_policy *out, const char *json, size_t
  * Returns 0 when the verification ran to a verdict (result->accepted),
  * or a negative error when it could not run (bad arguments, out of memory).
  */
-int cocoon_verifier_verify_snp(cocoon_result *result, cocoon_verifier *v, const uint8_t *report, size_t len,
-                               const cocoon_snp_inputs *in, const cocoon_snp_policy *policy,
-                               const cocoon_verify_options *opts);
+COCOON_API int cocoon_verifier_verify_snp(cocoon_result *result, cocoon_verifier *v, const uint8_t *report, size_t len,
+                                          const cocoon_snp_inputs *in, const cocoon_snp_policy *policy,
+                                          const cocoon_verify_options *opts);
 
 /* 1 when buf looks like an SEV-SNP report: 1184 bytes and version 2..5. */
-int cocoon_snp_report_looks_like(const uint8_t *buf, size_t len);
+COCOON_API int cocoon_snp_report_looks_like(const uint8_t *buf, size_t len);
 
 /* Decodes every field of a report as a JSON object (caller frees). */
-int cocoon_snp_report_inspect_json(char **out, const uint8_t *buf, size_t len);
+COCOON_API int cocoon_snp_report_inspect_json(char **out, const uint8_t *buf, size_t len);
 /* Human-readable decoding (caller frees). */
-int cocoon_snp_report_inspect_text(char **out, const uint8_t *buf, size_t len);
+COCOON_API int cocoon_snp_report_inspect_text(char **out, const uint8_t *buf, size_t len);
 
 /* Extended-report certificate table: 24-byte {GUID, offset, length} entries
  * ended by an all-zero entry; offsets count from the start of the table. */
@@ -156,19 +156,19 @@ typedef struct {
 
 /* Parses a table; entries point into buf, which must outlive *out.
  * An empty buffer is an empty table. COCOON_EFORMAT names the entry and offset. */
-int cocoon_snp_certtable_parse(cocoon_snp_certtable *out, const uint8_t *buf, size_t len);
+COCOON_API int cocoon_snp_certtable_parse(cocoon_snp_certtable *out, const uint8_t *buf, size_t len);
 /* The entry of that kind, or NULL. */
-const cocoon_snp_cert_entry *cocoon_snp_certtable_find(const cocoon_snp_certtable *t, cocoon_snp_cert_kind kind);
+COCOON_API const cocoon_snp_cert_entry *cocoon_snp_certtable_find(const cocoon_snp_certtable *t, cocoon_snp_cert_kind kind);
 
 /*
  * Adds the claims as keys of a jansson object (json_t *): hex is lowercase,
  * "policy" and "platform_info" are decoded flag objects, TCBs are objects
  * {bl, tee, snp, microcode, fmc (Turin), raw}, "signer" is "vcek"/"vlek".
  */
-int cocoon_snp_claims_to_json(void *json_object, const cocoon_snp_claims *c);
+COCOON_API int cocoon_snp_claims_to_json(void *json_object, const cocoon_snp_claims *c);
 
 /* Stable name of an SNP check id (see the lead's cocoon_check), e.g. "snp_signature". */
-const char *cocoon_snp_check_name(int check);
+COCOON_API const char *cocoon_snp_check_name(int check);
 
 #ifdef __cplusplus
 }

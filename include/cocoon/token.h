@@ -21,15 +21,15 @@ extern "C" {
 #define COCOON_TOKEN_MAX_LEN (1024 * 1024)
 
 /* base64url without padding (RFC 4648 §5); caller frees. */
-int cocoon_b64url_encode(char **out, const uint8_t *in, size_t len);
+COCOON_API int cocoon_b64url_encode(char **out, const uint8_t *in, size_t len);
 /* Standard base64 with padding (x5c values); caller frees. */
-int cocoon_base64_encode(char **out, const uint8_t *in, size_t len);
+COCOON_API int cocoon_base64_encode(char **out, const uint8_t *in, size_t len);
 /*
  * Decodes base64url or standard base64, padding optional (MAA clients send
  * both). Anything else (whitespace, mixed garbage, a dangling character) is
  * COCOON_EFORMAT naming the byte offset. *out is NUL-terminated; caller frees.
  */
-int cocoon_b64_decode(uint8_t **out, size_t *out_len, const char *in, size_t len);
+COCOON_API int cocoon_b64_decode(uint8_t **out, size_t *out_len, const char *in, size_t len);
 
 /* A set of trusted token-signing keys (a JWKS document). Immutable once made. */
 typedef struct cocoon_jwks cocoon_jwks;
@@ -39,12 +39,12 @@ typedef struct cocoon_jwks cocoon_jwks;
  * and "kid"; the public key comes from x5c[0] (standard base64 DER) or from
  * n/e or crv/x/y; when both are present they must agree.
  */
-int cocoon_jwks_parse(cocoon_jwks **out, const char *json, size_t len);
+COCOON_API int cocoon_jwks_parse(cocoon_jwks **out, const char *json, size_t len);
 /* Reads a JWKS from a file, or fetches it from an http:// or https:// URL
  * (https verifies the server against ca_file, or the system store when NULL). */
-int cocoon_jwks_load(cocoon_jwks **out, const char *file_or_url, const char *ca_file, int timeout_seconds);
-void cocoon_jwks_free(cocoon_jwks *k);
-size_t cocoon_jwks_count(const cocoon_jwks *k);
+COCOON_API int cocoon_jwks_load(cocoon_jwks **out, const char *file_or_url, const char *ca_file, int timeout_seconds);
+COCOON_API void cocoon_jwks_free(cocoon_jwks *k);
+COCOON_API size_t cocoon_jwks_count(const cocoon_jwks *k);
 
 typedef struct {
 	unsigned int version;
@@ -64,8 +64,8 @@ typedef struct {
  * ("alg 'none' is not accepted", "kid 'x' is not in the JWKS", "expired at
  * ..."); a malformed one returns COCOON_EFORMAT naming the part.
  */
-int cocoon_token_verify(json_t **claims, json_t **header, const char *token, size_t len,
-                        const cocoon_jwks *jwks, const cocoon_token_verify_options *opts);
+COCOON_API int cocoon_token_verify(json_t **claims, json_t **header, const char *token, size_t len,
+                                   const cocoon_jwks *jwks, const cocoon_token_verify_options *opts);
 
 /*
  * Verifies a compact JWS with one given public key (an EVP_PKEY *), for
@@ -73,8 +73,8 @@ int cocoon_token_verify(json_t **claims, json_t **header, const char *token, siz
  * alg must be RS256 or ES256 and match the key type. *payload is the
  * decoded payload (NUL-terminated; caller frees).
  */
-int cocoon_jws_verify_with_key(uint8_t **payload, size_t *payload_len, const char *jws, size_t len,
-                               void *evp_pkey);
+COCOON_API int cocoon_jws_verify_with_key(uint8_t **payload, size_t *payload_len, const char *jws, size_t len,
+                                          void *evp_pkey);
 
 #ifdef __cplusplus
 }

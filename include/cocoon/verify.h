@@ -30,9 +30,9 @@ typedef enum {
 } cocoon_tcb_status;
 
 /* "UpToDate", "OutOfDate", ...; "Unknown" for COCOON_TCB_UNKNOWN. */
-const char *cocoon_tcb_status_name(cocoon_tcb_status s);
+COCOON_API const char *cocoon_tcb_status_name(cocoon_tcb_status s);
 /* Parses Intel's status names; returns COCOON_EFORMAT for anything else. */
-int cocoon_tcb_status_parse(cocoon_tcb_status *out, const char *name);
+COCOON_API int cocoon_tcb_status_parse(cocoon_tcb_status *out, const char *name);
 
 /*
  * The check that rejected the evidence. Names are stable: they appear in
@@ -107,7 +107,7 @@ typedef enum {
 } cocoon_check;
 
 /* Stable snake_case name, e.g. "pck_crl". */
-const char *cocoon_check_name(cocoon_check c);
+COCOON_API const char *cocoon_check_name(cocoon_check c);
 
 #define COCOON_MAX_ADVISORIES 64
 
@@ -211,20 +211,20 @@ typedef struct {
 #define COCOON_VERIFIER_OPTIONS_VERSION 1
 #define COCOON_VERIFIER_OPTIONS_INIT { COCOON_VERIFIER_OPTIONS_VERSION, NULL, 0, 0, 0 }
 
-int cocoon_verifier_new(cocoon_verifier **out, const cocoon_verifier_options *opts);
-void cocoon_verifier_free(cocoon_verifier *v);
+COCOON_API int cocoon_verifier_new(cocoon_verifier **out, const cocoon_verifier_options *opts);
+COCOON_API void cocoon_verifier_free(cocoon_verifier *v);
 /* Drops every cached entry (benchmarks use this for the cold tier). */
-void cocoon_verifier_cache_clear(cocoon_verifier *v);
+COCOON_API void cocoon_verifier_cache_clear(cocoon_verifier *v);
 
 typedef struct {
 	uint64_t collateral_hits, collateral_misses;
 	uint64_t platform_hits, platform_misses;
 	size_t entries;
 } cocoon_cache_stats;
-void cocoon_verifier_cache_stats(cocoon_cache_stats *out, cocoon_verifier *v);
+COCOON_API void cocoon_verifier_cache_stats(cocoon_cache_stats *out, cocoon_verifier *v);
 
 /* Serializes a result as the CLI's JSON object (caller frees with free()). */
-int cocoon_result_to_json(char **out, const cocoon_result *r);
+COCOON_API int cocoon_result_to_json(char **out, const cocoon_result *r);
 
 #ifdef __cplusplus
 }

@@ -191,7 +191,7 @@ class BadConfig(unittest.TestCase):
     def test_bad_resync(self):
         rc, err = self.run_plugin("--node-name", "n", "--resync-seconds", "0")
         self.assertEqual(rc, 2)
-        self.assertIn("--resync-seconds: expected 1 to 86400, got '0'", err)
+        self.assertIn("--resync-seconds: expected an integer from 1 to 86400, got '0'", err)
 
     def test_no_sgx_exits_0(self):
         sb = pt.Sandbox(sgx=False)

@@ -674,7 +674,7 @@ class T5Operations(unittest.TestCase):
             ((), 2, "--backend is required"),
             (("--backend", "sim"), 2, "needs --sim DIR"),
             (("--backend", "tdx"), 2, "expected sim or dcap"),
-            (("--backend", "sim", "--sim", Env.sim, "--workers", "0"), 2, "--workers: expected an integer in 1..256"),
+            (("--backend", "sim", "--sim", Env.sim, "--workers", "0"), 2, "--workers: expected an integer from 1 to 256, got '0'"),
             (("--backend", "sim", "--sim", Env.sim, "--socket-mode", "999"), 2, "expected octal"),
             (("--backend", "sim", "--sim", Env.sim, "--socket-group", "no-such-group-x"), 2, "no such group"),
             (("--backend", "sim", "--sim", Env.tmp, "--socket", sock), 1, "backend sim: cannot open"),

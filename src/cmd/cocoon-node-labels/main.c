@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "x86cpuid.h"
 #include "labels.h"
+#include "flags.h"
 #include "nlog.h"
 
 #define DEFAULT_OUTPUT "/etc/kubernetes/node-feature-discovery/features.d/cocoon"
@@ -61,8 +62,8 @@ static int parse_args(options *o, int argc, char **argv)
 	o->log_level = COCOON_NLOG_INFO;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end;
 		unsigned long v;
+		int err;
 		switch (c) {
 		case 'o': o->output = optarg; break;
 		case 'c': o->cpuid_file = optarg; break;
@@ -70,11 +71,8 @@ static int parse_args(options *o, int argc, char **argv)
 		case 's': o->sysfs_root = optarg; break;
 		case 'f': o->configfs_root = optarg; break;
 		case 'i':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || v > 86400)
-				return cocoon_error_set(COCOON_EINVAL, "--interval: expected 0 to 86400 seconds, got '%s'",
-				                        optarg);
+			if ((err = cocoon_flag_uint(&v, "--interval", optarg, 0, 86400)) != 0)
+				return err;
 			o->interval_s = (unsigned)v;
 			break;
 		case 'l':

@@ -13,7 +13,7 @@
 #include <string.h>
 #include "common/util.h"
 #include "backend.h"
-#include "qlog.h"
+#include "nlog.h"
 
 typedef uint32_t quote3_error_t; /* an enum of 0xE000 | code values in Intel's header */
 #define SGX_QL_SUCCESS 0x0000u
@@ -92,8 +92,8 @@ static uint32_t ql_result(const char *call, quote3_error_t q)
 
 	if (q != SGX_QL_SUCCESS) {
 		snprintf(hex, sizeof(hex), "0x%04x", q);
-		qlog(QLOG_WARN, "DCAP quote library call failed", "{s:s,s:s,s:s}", "call", call, "quote3_error", hex,
-		     "aesm_error", cocoon_aesm_error_name(a));
+		nlog_warn("DCAP quote library call failed", "{s:s,s:s,s:s}", "call", call, "quote3_error", hex,
+		          "aesm_error", cocoon_aesm_error_name(a));
 	}
 	return a;
 }
@@ -109,7 +109,7 @@ static quote3_error_t with_key_retry(dcap_state *s, const char *call, quote3_err
 
 	if (q != SGX_QL_ATT_KEY_NOT_INITIALIZED)
 		return q;
-	qlog(QLOG_WARN, "attestation key not initialised; re-running sgx_qe_get_target_info", "{s:s}", "call", call);
+	nlog_warn("attestation key not initialised; re-running sgx_qe_get_target_info", "{s:s}", "call", call);
 	if ((q = s->target_info(ti)) != SGX_QL_SUCCESS)
 		return q;
 	return op(s, arg);
@@ -180,8 +180,8 @@ static uint32_t dcap_quote(quoted_backend *b, uint8_t **quote, size_t *quote_len
 	*quote = NULL;
 	*quote_len = 0;
 	if (qe_report_info) {
-		qlog(QLOG_INFO, "qe_report_info is not available with the dcap backend",
-		     "{s:s}", "why", "sgx_qe_get_quote has no QE report parameter");
+		nlog_info("qe_report_info is not available with the dcap backend",
+		          "{s:s}", "why", "sgx_qe_get_quote has no QE report parameter");
 		return COCOON_AESM_INTERFACE_UNAVAILABLE;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -190,12 +190,12 @@ static uint32_t dcap_quote(quoted_backend *b, uint8_t **quote, size_t *quote_len
 		goto done;
 	}
 	if (a.size == 0 || a.size > DCAP_QUOTE_MAX) {
-		qlog(QLOG_ERROR, "DCAP quote library reported an implausible quote size", "{s:i}", "quote_size",
-		     (int)a.size);
+		nlog_error("DCAP quote library reported an implausible quote size", "{s:i}", "quote_size",
+		           (int)a.size);
 		goto done;
 	}
 	if (buf_size < a.size) {
-		qlog(QLOG_INFO, "quote buffer too small", "{s:i,s:i}", "buf_size", (int)buf_size, "quote_size", (int)a.size);
+		nlog_info("quote buffer too small", "{s:i,s:i}", "buf_size", (int)buf_size, "quote_size", (int)a.size);
 		rc = COCOON_AESM_PARAMETER_ERROR;
 		goto done;
 	}
@@ -254,7 +254,7 @@ int quoted_backend_dcap_open(quoted_backend **out, const char *lib_path, char *e
 	/* The library routes everything to an AESM socket when SGX_AESM_ADDR exists
 	 * (checked in its constructor): we would end up quoting through ourselves. */
 	if (getenv("SGX_AESM_ADDR")) {
-		qlog(QLOG_WARN, "SGX_AESM_ADDR is set; unsetting it so the DCAP library quotes in process", NULL);
+		nlog_warn("SGX_AESM_ADDR is set; unsetting it so the DCAP library quotes in process", NULL);
 		unsetenv("SGX_AESM_ADDR");
 	}
 	if (!(b = calloc(1, sizeof(*b))) || !(s = calloc(1, sizeof(*s)))) {
@@ -296,8 +296,8 @@ int quoted_backend_dcap_open(quoted_backend **out, const char *lib_path, char *e
 		goto done;
 	}
 	if (q != SGX_QL_SUCCESS)
-		qlog(QLOG_WARN, "the QE is not ready yet; requests will retry", "{s:s,s:i,s:s}", "library", lib_path,
-		     "quote3_error_code", (int)q, "aesm_error", cocoon_aesm_error_name(aesm_from_ql(q)));
+		nlog_warn("the QE is not ready yet; requests will retry", "{s:s,s:i,s:s}", "library", lib_path,
+		          "quote3_error_code", (int)q, "aesm_error", cocoon_aesm_error_name(aesm_from_ql(q)));
 	*out = b;
 	b = NULL;
 	rc = 0;

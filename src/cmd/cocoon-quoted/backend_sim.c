@@ -5,7 +5,7 @@
 #include "common/util.h"
 #include "sim/sim_report.h"
 #include "backend.h"
-#include "qlog.h"
+#include "nlog.h"
 
 static uint32_t sim_target_info(quoted_backend *b, uint8_t ti[COCOON_SGX_TARGET_INFO_SIZE])
 {
@@ -36,17 +36,17 @@ static uint32_t sim_quote(quoted_backend *b, uint8_t **quote, size_t *quote_len,
 	*quote = NULL;
 	*quote_len = 0;
 	if (buf_size < need) {
-		qlog(QLOG_INFO, "quote buffer too small", "{s:i,s:I}", "buf_size", (int)buf_size, "quote_size",
-		     (json_int_t)need);
+		nlog_info("quote buffer too small", "{s:i,s:I}", "buf_size", (int)buf_size, "quote_size",
+		          (json_int_t)need);
 		return COCOON_AESM_PARAMETER_ERROR;
 	}
 	err = cocoon_sim_qe_quote(quote, quote_len, b->state, report, qe_report_info);
 	if (err == COCOON_EREJECT) {
-		qlog(QLOG_INFO, "app report rejected", "{s:s}", "reason", cocoon_error_last()->message);
+		nlog_info("app report rejected", "{s:s}", "reason", cocoon_error_last()->message);
 		return COCOON_AESM_INVALID_REPORT;
 	}
 	if (err != 0) {
-		qlog(QLOG_ERROR, "sim quote failed", "{s:s}", "reason", cocoon_error_last()->message);
+		nlog_error("sim quote failed", "{s:s}", "reason", cocoon_error_last()->message);
 		return err == COCOON_ENOMEM ? COCOON_AESM_OUT_OF_MEMORY_ERROR : COCOON_AESM_UNEXPECTED_ERROR;
 	}
 	return COCOON_AESM_SUCCESS;

@@ -5,7 +5,7 @@
 #include "common/util.h"
 #include "aesm_lenient.pb-c.h"
 #include "handler.h"
-#include "qlog.h"
+#include "nlog.h"
 
 typedef Aesm__Message__Response Response;
 

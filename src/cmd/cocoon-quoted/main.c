@@ -19,7 +19,8 @@
 #include "cocoon/aesm.h"
 #include "backend.h"
 #include "metrics.h"
-#include "qlog.h"
+#include "flags.h"
+#include "nlog.h"
 #include "server.h"
 
 #ifndef COCOON_VERSION
@@ -66,7 +67,7 @@ static int fail_config(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	qlog(QLOG_ERROR, "bad configuration", "{s:s}", "error", msg);
+	nlog_error("bad configuration", "{s:s}", "error", msg);
 	fprintf(stderr, "cocoon-quoted: %s\n", msg);
 	return 2;
 }
@@ -74,16 +75,10 @@ static int fail_config(const char *fmt, ...)
 /* An integer flag within [min, max]; 0 or -1. */
 static int uint_flag(unsigned long *out, const char *flag, const char *text, unsigned long min, unsigned long max)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (!*text || *end || text[0] == '-' || errno || v < min || v > max) {
-		fail_config("%s: expected an integer in %lu..%lu, got '%s'", flag, min, max, text);
+	if (cocoon_flag_uint(out, flag, text, min, max) != 0) {
+		fail_config("%s", cocoon_error_last()->message);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -155,6 +150,7 @@ int main(int argc, char **argv)
 	char *end;
 
 	memset(&sock_st, 0, sizeof(sock_st));
+	cocoon_nlog_init("cocoon-quoted", COCOON_NLOG_INFO);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_BACKEND: backend_name = optarg; break;
@@ -200,9 +196,9 @@ int main(int argc, char **argv)
 			break;
 		case O_METRICS: metrics_listen = optarg; break;
 		case O_LOG:
-			if ((level = qlog_level_parse(optarg)) < 0)
+			if ((level = cocoon_nlog_level_parse(optarg)) < 0)
 				return fail_config("--log-level '%s': expected debug, info, warn or error", optarg);
-			qlog_set_level(level);
+			cocoon_nlog_set_level(level);
 			break;
 		case O_VERSION: printf("cocoon-quoted %s\n", COCOON_VERSION); return 0;
 		case O_HELP: fputs(usage, stdout); return 0;
@@ -230,7 +226,7 @@ int main(int argc, char **argv)
 		return fail_config("--socket-mode %04o: the owner needs write permission to use the socket",
 		                   (unsigned)cfg.socket_mode);
 	if (cfg.socket_mode & 0002)
-		qlog(QLOG_WARN, "the socket is world-writable: any process that can see it can request quotes", NULL);
+		nlog_warn("the socket is world-writable: any process that can see it can request quotes", NULL);
 	if (!cfg.workers) {
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		cfg.workers = cpus < 2 ? 2 : cpus > 16 ? 16 : (unsigned)cpus;
@@ -244,7 +240,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0 || (sigfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
-		qlog(QLOG_ERROR, "cannot set up signal handling", "{s:s}", "error", strerror(errno));
+		nlog_error("cannot set up signal handling", "{s:s}", "error", strerror(errno));
 		return 1;
 	}
 
@@ -252,26 +248,26 @@ int main(int argc, char **argv)
 	             ? quoted_backend_sim_open(&backend, sim_dir, err, sizeof(err))
 	             : quoted_backend_dcap_open(&backend, dcap_lib ? dcap_lib : "libsgx_dcap_ql.so.1", err,
 	                                        sizeof(err))) != 0) {
-		qlog(QLOG_ERROR, "cannot start the backend", "{s:s,s:s}", "backend", backend_name, "error", err);
+		nlog_error("cannot start the backend", "{s:s,s:s}", "backend", backend_name, "error", err);
 		fprintf(stderr, "cocoon-quoted: %s\n", err);
 		rc = 1;
 		goto done;
 	}
 	if (strcmp(backend_name, "sim") == 0)
-		qlog(QLOG_WARN, "sim backend: quotes chain to the simulation root and verify only with --trust-sim",
-		     "{s:s}", "sim", sim_dir);
+		nlog_warn("sim backend: quotes chain to the simulation root and verify only with --trust-sim",
+		          "{s:s}", "sim", sim_dir);
 	metrics_init(backend->name, COCOON_VERSION);
 	if (quoted_server_listen(&listen_fd, &cfg, err, sizeof(err)) != 0 || stat(cfg.socket_path, &sock_st) != 0) {
 		if (listen_fd >= 0)
 			snprintf(err, sizeof(err), "%s vanished after bind: %s", cfg.socket_path, strerror(errno));
-		qlog(QLOG_ERROR, "cannot listen", "{s:s}", "error", err);
+		nlog_error("cannot listen", "{s:s}", "error", err);
 		fprintf(stderr, "cocoon-quoted: %s\n", err);
 		rc = 2;
 		goto done;
 	}
 	if (metrics_listen) {
 		if (metrics_http_start(metrics_listen, err, sizeof(err)) != 0) {
-			qlog(QLOG_ERROR, "cannot serve metrics", "{s:s}", "error", err);
+			nlog_error("cannot serve metrics", "{s:s}", "error", err);
 			fprintf(stderr, "cocoon-quoted: %s\n", err);
 			rc = 2;
 			goto done;
@@ -279,17 +275,17 @@ int main(int argc, char **argv)
 		metrics_on = 1;
 	}
 	snprintf(mode_text, sizeof(mode_text), "%04o", (unsigned)cfg.socket_mode);
-	qlog(QLOG_INFO, "listening", "{s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:s*}", "version", COCOON_VERSION, "socket",
-	     cfg.socket_path, "backend", backend->name, "socket_mode", mode_text, "workers",
-	     (int)cfg.workers, "max_connections", (int)cfg.max_connections, "max_message", (int)cfg.max_message,
-	     "read_timeout_ms", (int)cfg.read_timeout_ms, "metrics", metrics_listen);
+	nlog_info("listening", "{s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:s*}", "version", COCOON_VERSION, "socket",
+	          cfg.socket_path, "backend", backend->name, "socket_mode", mode_text, "workers",
+	          (int)cfg.workers, "max_connections", (int)cfg.max_connections, "max_message", (int)cfg.max_message,
+	          "read_timeout_ms", (int)cfg.read_timeout_ms, "metrics", metrics_listen);
 	if (quoted_server_run(&cfg, listen_fd, sigfd, backend, err, sizeof(err)) != 0) {
-		qlog(QLOG_ERROR, "server failed", "{s:s}", "error", err);
+		nlog_error("server failed", "{s:s}", "error", err);
 		rc = 1;
 		goto done;
 	}
 	rc = 0;
-	qlog(QLOG_INFO, "stopped", NULL);
+	nlog_info("stopped", NULL);
 done:
 	if (listen_fd >= 0) {
 		struct stat now_st;

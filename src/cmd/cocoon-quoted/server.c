@@ -16,7 +16,7 @@
 #include "common/util.h"
 #include "handler.h"
 #include "metrics.h"
-#include "qlog.h"
+#include "nlog.h"
 #include "server.h"
 
 typedef struct conn {
@@ -73,7 +73,7 @@ static int refusal_log_allowed(void)
 		int n = atomic_exchange(&suppressed, 0);
 		atomic_store(&used, 0);
 		if (n)
-			qlog(QLOG_WARN, "refusal log lines suppressed", "{s:i}", "count", n);
+			nlog_warn("refusal log lines suppressed", "{s:i}", "count", n);
 	}
 	if (atomic_fetch_add(&used, 1) < 20)
 		return 1;
@@ -210,14 +210,14 @@ static conn *queue_pop(server *s)
 
 static void log_outcome(const conn *c, const quoted_outcome *oc, int64_t micros)
 {
-	int level = oc->status == COCOON_AESM_SUCCESS ? QLOG_DEBUG : QLOG_INFO;
+	int level = oc->status == COCOON_AESM_SUCCESS ? COCOON_NLOG_DEBUG : COCOON_NLOG_INFO;
 
-	if (!qlog_enabled(level) || (level == QLOG_INFO && !refusal_log_allowed()))
+	if (!cocoon_nlog_enabled(level) || (level == COCOON_NLOG_INFO && !refusal_log_allowed()))
 		return;
-	qlog(level, oc->status == COCOON_AESM_SUCCESS ? "request served" : "request refused",
-	     "{s:s,s:s,s:i,s:s*,s:i,s:i,s:I}", "request", quoted_req_type_name(oc->type), "aesm_error",
-	     cocoon_aesm_error_name(oc->status), "aesm_error_code", (int)oc->status, "detail", oc->detail, "peer_pid",
-	     (int)c->pid, "peer_uid", (int)c->uid, "micros", (json_int_t)micros);
+	cocoon_nlog(level, oc->status == COCOON_AESM_SUCCESS ? "request served" : "request refused",
+	            "{s:s,s:s,s:i,s:s*,s:i,s:i,s:I}", "request", quoted_req_type_name(oc->type), "aesm_error",
+	            cocoon_aesm_error_name(oc->status), "aesm_error_code", (int)oc->status, "detail", oc->detail, "peer_pid",
+	            (int)c->pid, "peer_uid", (int)c->uid, "micros", (json_int_t)micros);
 }
 
 static void *worker_main(void *arg)
@@ -236,12 +236,12 @@ static void *worker_main(void *arg)
 			if (cocoon_aesm_write_full(c->fd, resp, resp_len, deadline, "the response") != 0) {
 				metrics_drop(QDROP_WRITE_FAILED);
 				if (refusal_log_allowed())
-					qlog(QLOG_INFO, "response not delivered", "{s:s,s:i}", "reason",
-					     cocoon_error_last()->message, "peer_pid", (int)c->pid);
+					nlog_info("response not delivered", "{s:s,s:i}", "reason",
+					          cocoon_error_last()->message, "peer_pid", (int)c->pid);
 			}
 		} else {
-			qlog(QLOG_ERROR, "out of memory building a response", "{s:s}", "request",
-			     quoted_req_type_name(oc.type));
+			nlog_error("out of memory building a response", "{s:s}", "request",
+			           quoted_req_type_name(oc.type));
 		}
 		metrics_request(oc.type, oc.status, (uint64_t)(now_us() - c->ready_us));
 		log_outcome(c, &oc, now_us() - c->ready_us);
@@ -286,9 +286,9 @@ static void reject(server *s, conn *c, quoted_drop_reason why, const char *detai
 	metrics_drop(why);
 	metrics_request(QREQ_MALFORMED, COCOON_AESM_MSG_ERROR, 0);
 	if (refusal_log_allowed())
-		qlog(QLOG_INFO, "request refused", "{s:s,s:s,s:i,s:s,s:i,s:i}", "request", "malformed", "aesm_error",
-		     "AESM_MSG_ERROR", "aesm_error_code", COCOON_AESM_MSG_ERROR, "detail", detail, "peer_pid",
-		     (int)c->pid, "peer_uid", (int)c->uid);
+		nlog_info("request refused", "{s:s,s:s,s:i,s:s,s:i,s:i}", "request", "malformed", "aesm_error",
+		          "AESM_MSG_ERROR", "aesm_error_code", COCOON_AESM_MSG_ERROR, "detail", detail, "peer_pid",
+		          (int)c->pid, "peer_uid", (int)c->uid);
 	conn_free(s, c);
 }
 
@@ -361,8 +361,8 @@ static void accept_all(server *s, int listen_fd, int epfd, conn **head, conn **t
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				qlog(QLOG_WARN, "out of file descriptors; raise the limit or lower --max-connections",
-				     "{s:i}", "open", atomic_load(&s->active));
+				nlog_warn("out of file descriptors; raise the limit or lower --max-connections",
+				          "{s:i}", "open", atomic_load(&s->active));
 			return;
 		}
 		if (!(c = calloc(1, sizeof(*c)))) {
@@ -433,7 +433,7 @@ static int loop(server *s, int listen_fd, int sigfd, int epfd)
 		}
 		n = epoll_wait(epfd, evs, 64, timeout);
 		if (n < 0 && errno != EINTR) {
-			qlog(QLOG_ERROR, "epoll_wait failed", "{s:s}", "error", strerror(errno));
+			nlog_error("epoll_wait failed", "{s:s}", "error", strerror(errno));
 			break;
 		}
 		metrics_heartbeat();
@@ -444,7 +444,7 @@ static int loop(server *s, int listen_fd, int sigfd, int epfd)
 			} else if (p == &tag_signal) {
 				struct signalfd_siginfo si;
 				if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-					qlog(QLOG_INFO, "stopping", "{s:s}", "signal", strsignal((int)si.ssi_signo));
+					nlog_info("stopping", "{s:s}", "signal", strsignal((int)si.ssi_signo));
 				stopping = 1;
 			} else if (p == &tag_wake) {
 				uint64_t v;

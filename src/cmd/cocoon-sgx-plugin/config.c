@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "common/util.h"
 #include "config.h"
+#include "flags.h"
 #include "nlog.h"
 
 #define LIMIT_MAX 10000u
@@ -75,19 +76,12 @@ static int set_str(char **dst, const char *value)
 
 static int parse_uint(unsigned *out, const char *what, const char *text, unsigned min, unsigned max)
 {
-	char *end;
 	unsigned long v;
+	int rc = cocoon_flag_uint(&v, what, text, min, max);
 
-	errno = 0;
-	if (text[0] < '0' || text[0] > '9')
-		goto bad;
-	v = strtoul(text, &end, 10);
-	if (errno || *end || v < min || v > max)
-		goto bad;
-	*out = (unsigned)v;
-	return 0;
-bad:
-	return cocoon_error_set(COCOON_EINVAL, "%s: expected an integer from %u to %u, got '%s'", what, min, max, text);
+	if (rc == 0)
+		*out = (unsigned)v;
+	return rc;
 }
 
 static int set_resources(cocoon_plugin_config *cfg, const char *what, const char *list)

@@ -1,7 +1,7 @@
 /*
  * cocoon-sgx-plugin: Kubernetes device plugin for Intel SGX.
  * Discovers SGX and its EPC, then serves the device plugin API (plugin.c).
- * sgx.intel.com/epc is kept by the sibling daemon (epcd.c), so this process
+ * sgx.intel.com/epc is kept by the sibling cocoon-epc-reconciler, so this process
  * holds no API credentials and links no HTTP client.
  */
 #include <malloc.h>

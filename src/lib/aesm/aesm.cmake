@@ -16,7 +16,8 @@ add_custom_command(
   VERBATIM)
 
 add_library(cocoon_aesm_proto STATIC ${COCOON_AESM_GEN}/messages.pb-c.c)
-set_target_properties(cocoon_aesm_proto PROPERTIES POSITION_INDEPENDENT_CODE ON)
+# Hidden: the protobuf-c descriptors are an implementation detail, not libcocoon's ABI.
+set_target_properties(cocoon_aesm_proto PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
 # Generated code is not ours to warn about.
 target_compile_options(cocoon_aesm_proto PRIVATE -w)
 target_include_directories(cocoon_aesm_proto PUBLIC ${COCOON_AESM_GEN})

@@ -14,7 +14,7 @@
 #include "common/util.h"
 #include "backend.h"
 #include "handler.h"
-#include "qlog.h"
+#include "nlog.h"
 
 static quoted_backend *backend;
 
@@ -35,7 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 
-	qlog_set_level(QLOG_ERROR + 1); /* quiet */
+	cocoon_nlog_set_level(COCOON_NLOG_ERROR + 1); /* quiet */
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(sim, sizeof(sim), "%s/sim", dir);

@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include "common/util.h"
 #include "kube.h"
+#include "flags.h"
 #include "loop.h"
 #include "nlog.h"
 #include "reconcile.h"
@@ -103,8 +104,8 @@ static int parse_args(options *o, int argc, char **argv)
 	o->log_level = COCOON_NLOG_INFO;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		char *end;
 		unsigned long v;
+		int err;
 		switch (c) {
 		case 'n': o->node_name = optarg; break;
 		case 'k': o->kubeconfig = optarg; break;
@@ -115,11 +116,8 @@ static int parse_args(options *o, int argc, char **argv)
 		case 'y': o->sysfs_root = optarg; break;
 		case 'w': o->wait_without_sgx = 1; break;
 		case 'r':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || v < 1 || v > 86400)
-				return cocoon_error_set(COCOON_EINVAL, "--resync-seconds: expected 1 to 86400, got '%s'",
-				                        optarg);
+			if ((err = cocoon_flag_uint(&v, "--resync-seconds", optarg, 1, 86400)) != 0)
+				return err;
 			o->resync_s = (unsigned)v;
 			break;
 		case 'l':
