@@ -44,7 +44,7 @@ image=registry.example.com/cocoon:0.1.0
   --image-pull-policy IfNotPresent --reload-seconds 1 --max-body-bytes 65536 --drain-seconds 0 2>"$tmp/webhook.log" &
 pid=$!
 port=""
-for _ in $(seq 1 100); do
+for _ in $(seq 1 400); do
   port=$(grep -o '"port":[0-9]*' "$tmp/webhook.log" 2>/dev/null | head -1 | cut -d: -f2)
   [ -n "$port" ] && break
   kill -0 "$pid" 2>/dev/null || break
@@ -180,12 +180,15 @@ grep -q '^cocoon_webhook_tls_cert_not_after_seconds [1-9][0-9]*$' "$tmp/metrics"
 
 # 10. Certificate reload: a broken file keeps the old certificate; a new valid pair is served without a restart.
 echo "not a certificate" > "$tmp/tls.pem"
-sleep 2.2
+for _ in $(seq 1 100); do
+  grep -q 'TLS reload failed' "$tmp/webhook.log" && break
+  sleep 0.1
+done
 curl -s -o /dev/null --cacert "$tmp/one-ca.pem" "$url/healthz" && ok || bad "a broken certificate file must keep the old one"
 grep -q 'TLS reload failed, still serving the previous certificate' "$tmp/webhook.log" && ok || bad "reload failure not logged"
 cp "$tmp/two.key" "$tmp/tls.key.new" && cp "$tmp/two.pem" "$tmp/tls.pem.new"
 mv "$tmp/tls.key.new" "$tmp/tls.key" && mv "$tmp/tls.pem.new" "$tmp/tls.pem"
-for _ in $(seq 1 40); do
+for _ in $(seq 1 100); do
   curl -s -o /dev/null --cacert "$tmp/two-ca.pem" "$url/healthz" && break
   sleep 0.1
 done
