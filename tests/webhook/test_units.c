@@ -103,6 +103,29 @@ static void test_fixed_point(void **state)
 	}
 }
 
+/* On reinvocation the API server has defaulted what the webhook added: still a fixed point. */
+static void test_defaulted_is_fixed_point(void **state)
+{
+	char reason[512];
+	json_t *once, *ic, *vol;
+	webhook_config c = cfg();
+	size_t i;
+	(void)state;
+	assert_int_equal(policy(POD(OPT, CM, APP), &once, reason, sizeof(reason)), 0);
+	ic = json_array_get(json_object_get(json_object_get(once, "spec"), "initContainers"), 0);
+	assert_int_equal(json_object_set_new(ic, "terminationMessagePath", json_string("/dev/termination-log")), 0);
+	assert_int_equal(json_object_set_new(ic, "imagePullPolicy", json_string("IfNotPresent")), 0);
+	json_array_foreach(json_object_get(json_object_get(once, "spec"), "volumes"), i, vol)
+		if (json_object_get(vol, "configMap"))
+			assert_int_equal(json_object_set_new(json_object_get(vol, "configMap"), "defaultMode", json_integer(420)), 0);
+	assert_int_equal(webhook_mutate_pod(once, &c, reason, sizeof(reason)), 0);
+	/* ...but not when something that changes behaviour was added to the reserved init container. */
+	assert_int_equal(json_object_set_new(ic, "args", json_pack("[s]", "--elsewhere")), 0);
+	assert_int_equal(webhook_mutate_pod(once, &c, reason, sizeof(reason)), 1);
+	assert_non_null(strstr(reason, "reserved for cocoon"));
+	json_decref(once);
+}
+
 static void expect_denied(const char *pod, const char *needle)
 {
 	char reason[512] = "";
@@ -219,6 +242,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pointer_escaping), cmocka_unit_test(test_diff), cmocka_unit_test(test_fixed_point),
+		cmocka_unit_test(test_defaulted_is_fixed_point),
 		cmocka_unit_test(test_denials), cmocka_unit_test(test_not_over_secrets), cmocka_unit_test(test_review),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

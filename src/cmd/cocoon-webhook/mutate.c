@@ -212,7 +212,48 @@ static int read_annotations(pod_ctx *c, const json_t *ann, json_t **config_vol)
 	return *config_vol ? 0 : -1;
 }
 
-/* Puts want into array o[k] (by name) unless an equal element is there; a different one of that name is denied. */
+/* Fields the API server fills in by defaulting after a patch (seen again on reinvocation). */
+static int is_defaulted_field(const char *k)
+{
+	static const char *const KEYS[] = { "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy",
+		                            "defaultMode", "apiVersion" };
+	for (size_t i = 0; i < sizeof(KEYS) / sizeof(*KEYS); i++)
+		if (strcmp(k, KEYS[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* have is what the webhook adds (want) plus at most API-server defaults: anything else
+ * (args, env, another mount) could change what the reserved object does. */
+static int matches(const json_t *have, const json_t *want)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(want)) {
+		if (!json_is_object(have))
+			return 0;
+		json_object_foreach((json_t *)want, k, v)
+			if (!json_object_get(have, k) || !matches(json_object_get(have, k), v))
+				return 0;
+		json_object_foreach((json_t *)have, k, v)
+			if (!json_object_get(want, k) && !is_defaulted_field(k))
+				return 0;
+		return 1;
+	}
+	if (json_is_array(want)) {
+		if (!json_is_array(have) || json_array_size(have) != json_array_size(want))
+			return 0;
+		json_array_foreach(want, i, v)
+			if (!matches(json_array_get(have, i), v))
+				return 0;
+		return 1;
+	}
+	return json_equal((json_t *)have, (json_t *)want);
+}
+
+/* Puts want into array o[k] (by name) unless a matching element is there; a different one of that name is denied. */
 static int ensure_named(pod_ctx *c, json_t *o, const char *k, json_t *want, int at_front, const char *what)
 {
 	json_t *a = array_at(o, k), *have;
@@ -228,7 +269,7 @@ static int ensure_named(pod_ctx *c, json_t *o, const char *k, json_t *want, int 
 		return json_object_get(o, k) ? deny(c, "%s is not a list", k) : -1;
 	}
 	if ((have = find_named(a, name))) {
-		rc = json_equal(have, want) ? 0
+		rc = matches(have, want) ? 0
 		     : deny(c, "%s \"%s\" is reserved for cocoon and differs from the one the webhook adds; remove it "
 		            "or rename yours", what, name);
 		json_decref(want);
