@@ -147,35 +147,63 @@ $(head -40 "$tmp/diff")"
 fi
 
 # 7. The rendered attestd container started for real: its binary, flags and mounts from the
-#    single-node profile, the mounts mapped to a temporary root, and /healthz answered.
+#    rendered Deployment, the mounts mapped to a temporary root, $(VAR) expanded as the kubelet
+#    does, and /healthz answered. SQLite (single-node profile), then PostgreSQL (a replicated
+#    rendering) against a real PostgreSQL started by tests/support/pg.sh.
+# run_rendered NAME RENDERED.json [VAR=VALUE...]: 0 when the command line served /healthz.
+run_rendered() {
+  local name=$1 json=$2; shift 2
+  local root="$tmp/root-$name" log="$tmp/attestd-$name.log" m apid port="" kv
+  jq -r "$attestd"' | .spec.template.spec.containers[0] | (.volumeMounts[].mountPath), "--", .command[0], (.args[])' \
+    "$json" > "$tmp/$name.cmd"
+  while read -r m; do [ "$m" = -- ] && break; mkdir -p "$root$m"; done < "$tmp/$name.cmd"
+  head -c 32 /dev/urandom > "$root/etc/cocoon/kek/kek" && chmod 600 "$root/etc/cocoon/kek/kek"
+  [ "$(sed -n '/^--$/{n;p}' "$tmp/$name.cmd")" = /usr/local/bin/cocoon-attestd ] && ok || bad "$name: attestd command: $(cat "$tmp/$name.cmd")"
+  sed -n '/^--$/,$p' "$tmp/$name.cmd" | tail -n +3 |
+    sed -e "s|^--listen=.*|--listen=127.0.0.1:0|" -e "s|=/var/lib/|=$root/var/lib/|; s|:/var/lib/|:$root/var/lib/|" \
+        -e "s|=/etc/cocoon/|=$root/etc/cocoon/|" > "$tmp/$name.args"
+  for kv in "$@"; do  # the kubelet's $(VAR) expansion of args from the container's env
+    VAR=${kv%%=*} VAL=${kv#*=} /usr/bin/env perl -pi -e 's/\$\(\Q$ENV{VAR}\E\)/$ENV{VAL}/g' "$tmp/$name.args"
+  done
+  mapfile -t cmd < "$tmp/$name.args"
+  "$attestd_bin" "${cmd[@]}" 2>"$log" &
+  apid=$!
+  for _ in $(seq 1 200); do
+    port=$(grep -o '"port":[0-9]*' "$log" 2>/dev/null | head -1 | cut -d: -f2)
+    [ -n "$port" ] && break
+    kill -0 "$apid" 2>/dev/null || break
+    sleep 0.05
+  done
+  local rc=1
+  [ -n "$port" ] && [ "$(curl -s "http://127.0.0.1:$port/healthz")" = ok ] && rc=0
+  [ $rc = 0 ] || echo "$name: the rendered attestd command line did not serve /healthz: ${cmd[*]}: $(cat "$log")"
+  kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null
+  return $rc
+}
 attestd_bin="${bin:+$bin/cocoon-attestd}"
 if [ -z "$attestd_bin" ] || [ ! -x "$attestd_bin" ]; then
   echo "NOTE: rendered attestd not started: COCOON_BIN has no cocoon-attestd"
 elif ! "$attestd_bin" --help 2>&1 | grep -q -- '--secret-key'; then
   echo "NOTE: rendered attestd not started: this cocoon-attestd has no --database/--secret-key yet (the store change adds them)"
 else
-  root="$tmp/root"
-  jq -r "$attestd"' | .spec.template.spec.containers[0] | (.volumeMounts[].mountPath), "--", .command[0], (.args[])' \
-    "$tmp/sqlite-values.json" > "$tmp/attestd.cmd"
-  while read -r m; do [ "$m" = -- ] && break; mkdir -p "$root$m"; done < "$tmp/attestd.cmd"
-  head -c 32 /dev/urandom > "$root/etc/cocoon/kek/kek" && chmod 600 "$root/etc/cocoon/kek/kek"
-  mapfile -t cmd < <(sed -n '/^--$/,$p' "$tmp/attestd.cmd" | tail -n +3 |
-    sed -e "s|^--listen=.*|--listen=127.0.0.1:0|" -e "s|=/var/lib/|=$root/var/lib/|; s|:/var/lib/|:$root/var/lib/|" \
-        -e "s|=/etc/cocoon/|=$root/etc/cocoon/|")
-  [ "$(sed -n '/^--$/{n;p}' "$tmp/attestd.cmd")" = /usr/local/bin/cocoon-attestd ] && ok || bad "attestd command: $(cat "$tmp/attestd.cmd")"
-  "$attestd_bin" "${cmd[@]}" 2>"$tmp/attestd.log" &
-  apid=$!
-  port=""
-  for _ in $(seq 1 100); do
-    port=$(grep -o '"port":[0-9]*' "$tmp/attestd.log" 2>/dev/null | head -1 | cut -d: -f2)
-    [ -n "$port" ] && break
-    kill -0 "$apid" 2>/dev/null || break
-    sleep 0.05
-  done
-  if [ -n "$port" ] && [ "$(curl -s "http://127.0.0.1:$port/healthz")" = ok ]; then ok; else
-    bad "the rendered attestd command line did not serve /healthz: ${cmd[*]}: $(cat "$tmp/attestd.log")"
+  run_rendered sqlite "$tmp/sqlite-values.json" && ok || bad "rendered attestd on SQLite"
+  pg_sh=${COCOON_PG_SH:-$src/tests/support/pg.sh}
+  "$helm" template cocoon "$chart" --namespace cocoon-system --set attestd.replicas=2 \
+    --set attestd.database.type=postgresql --set attestd.database.postgresql.existingSecret=db \
+    > "$tmp/pg.yaml" 2>"$tmp/err" || bad "render the PostgreSQL deployment: $(cat "$tmp/err")"
+  node "$src/tests/helm/split-rendered.mjs" "$COCOON_NPM_MODULES" "$tmp/pg.yaml" "$tmp/pg" >/dev/null 2>&1
+  if [ ! -f "$pg_sh" ]; then
+    echo "NOTE: rendered attestd not started on PostgreSQL: no tests/support/pg.sh (the store change adds it)"
+  else
+    # pg.sh exits 77 when PostgreSQL cannot be started here: run it in a subshell.
+    ( . "$pg_sh"; trap pg_stop EXIT; pg_start >/dev/null || exit 1
+      run_rendered postgresql "$tmp/pg.json" "COCOON_DATABASE_URL=$PG_URL" ) > "$tmp/pg.out" 2>&1
+    case $? in
+      0) ok ;;
+      77) echo "NOTE: rendered attestd not started on PostgreSQL: $(grep SKIP "$tmp/pg.out")" ;;
+      *) bad "rendered attestd on PostgreSQL: $(cat "$tmp/pg.out")" ;;
+    esac
   fi
-  kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null
 fi
 
 echo "$pass passed, $fail failed"
