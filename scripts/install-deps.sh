@@ -10,10 +10,12 @@ pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
 case "$mode" in
   build) ;;
   # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,
-  # python3-protobuf as an AESM client, curl, jq.
-  test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler) ;;
+  # python3-protobuf as an AESM client, curl, jq; umoci and ca-certificates for `make image`,
+  # unzip for the helm binaries taken from npm (tests/helm/helm-install.sh).
+  test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
+               umoci unzip ca-certificates) ;;
   ci) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
-             clang libclang-rt-14-dev wrk) ;;
+             clang libclang-rt-14-dev wrk umoci unzip ca-certificates) ;;
   *) echo "install-deps.sh: unknown mode '$mode' (expected build, test or ci)" >&2; exit 2 ;;
 esac
 missing=()
