@@ -150,7 +150,17 @@ static void test_denials(void **state)
 	              "needs an SGX pod");
 	expect_denied(POD(OPT, "{\"cocoon.io/launch-configmap\":\"c\",\"cocoon.io/launch-config\":\"{}\"}", APP),
 	              "not both");
-	expect_denied(POD(OPT, "{\"cocoon.io/launch-config\":\"{nope\"}", APP), "not valid JSON");
+	expect_denied(POD(OPT, "{\"cocoon.io/launch-config\":\"{\\\"k\\\": \\\"s3cr3t\"}", APP), "not valid JSON");
+	{
+		/* The reason (sent back and logged) carries the position, never the annotation's text. */
+		char reason[512];
+		json_t *p;
+		assert_int_equal(policy(POD(OPT, "{\"cocoon.io/launch-config\":\"{\\\"k\\\": \\\"s3cr3t\"}", APP), &p,
+		                        reason, sizeof(reason)), 1);
+		assert_null(strstr(reason, "s3cr3t"));
+		assert_non_null(strstr(reason, "column"));
+		json_decref(p);
+	}
 	expect_denied(POD(OPT, "{\"cocoon.io/launch-config\":\"[1]\"}", APP), "must hold a JSON object");
 	expect_denied(POD(OPT, CM, "{\"containers\":[{\"name\":\"app\",\"image\":\"a\",\"command\":[]}]}"), "sets no command");
 	expect_denied(POD(OPT, CM, "{\"containers\":[{\"name\":\"app\",\"image\":\"a\",\"command\":[\"/a\",1]}]}"),

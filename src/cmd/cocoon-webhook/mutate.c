@@ -183,10 +183,13 @@ static int read_annotations(pod_ctx *c, const json_t *ann, json_t **config_vol)
 		return deny(c, "set one of the annotations %s and %s, not both", WEBHOOK_ANN_LAUNCH_CONFIG,
 		            WEBHOOK_ANN_LAUNCH_CONFIGMAP);
 	if (json_object_get(ann, WEBHOOK_ANN_LAUNCH_CONFIG)) {
-		json_error_t e;
-		if (!inline_cfg || !(parsed = json_loads(inline_cfg, JSON_REJECT_DUPLICATES, &e)))
-			return deny(c, "annotation %s is not valid JSON (%.200s); it must hold cocoon-run's launch config",
-			            WEBHOOK_ANN_LAUNCH_CONFIG, inline_cfg ? e.text : "not a string");
+		json_error_t e = { 0 };
+		char why[JSON_ERROR_TEXT_LENGTH];
+		if (!inline_cfg || !(parsed = json_loads(inline_cfg, JSON_REJECT_DUPLICATES, &e))) {
+			webhook_json_error_text(why, sizeof(why), inline_cfg ? e.text : "not a string");
+			return deny(c, "annotation %s is not valid JSON (%s at line %d, column %d); it must hold "
+			            "cocoon-run's launch config", WEBHOOK_ANN_LAUNCH_CONFIG, why, e.line, e.column);
+		}
 		if (!json_is_object(parsed)) {
 			json_decref(parsed);
 			return deny(c, "annotation %s must hold a JSON object (cocoon-run's launch config)",

@@ -32,6 +32,13 @@ static void bad_request(webhook_reply *r, const char *fmt, ...)
 	json_decref(o);
 }
 
+void webhook_json_error_text(char *out, size_t n, const char *text)
+{
+	const char *near = strstr(text, " near ");
+	int len = near ? (int)(near - text) : (int)strlen(text);
+	snprintf(out, n, "%.*s", len, text);
+}
+
 static char *base64(const char *s)
 {
 	size_t n = strlen(s);
@@ -135,7 +142,9 @@ void webhook_review(webhook_reply *r, const webhook_config *cfg, const char *bod
 	memset(r, 0, sizeof(*r));
 	r->type = "application/json";
 	if (!body || !(in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e))) {
-		bad_request(r, "the body is not JSON: %s (line %d, column %d)", body ? e.text : "empty", e.line, e.column);
+		char why[JSON_ERROR_TEXT_LENGTH];
+		webhook_json_error_text(why, sizeof(why), body ? e.text : "empty");
+		bad_request(r, "the body is not JSON: %s (line %d, column %d)", why, e.line, e.column);
 		goto done;
 	}
 	av = json_string_value(json_object_get(in, "apiVersion"));

@@ -81,6 +81,9 @@ json_t *webhook_diff(const json_t *a, const json_t *b);
 /* Appends key to pointer prefix with RFC 6901 escaping (~ → ~0, / → ~1); NULL on out of memory. */
 char *webhook_pointer_join(const char *prefix, const char *key);
 
+/* jansson's error text without its "near '<input>'" part, so that no pod content reaches a log. */
+void webhook_json_error_text(char *out, size_t n, const char *text);
+
 /* Checks a configuration before serving; fills why and returns -1 when it is unusable. */
 int webhook_config_check(const webhook_config *cfg, char *why, size_t why_len);
 
