@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: cocoon-webhook's AdmissionReview handler (webhook_review:
  * JSON parsing, the pod policy, the JSON Patch diff) on arbitrary bytes. Every
- * admitted review's patch must decode, and a reply must always be produced.
+ * reply must be JSON, and no input may end in an internal error.
  * Built from src/cmd/cocoon-webhook/CMakeLists.txt (it needs the daemon's
  * sources); seeds in fuzz/corpus/webhook_review/.
  */
@@ -23,7 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && (data[0] & 1))
 		cfg.default_configmap = "cocoon-launch";
 	webhook_review(&r, &cfg, (const char *)data, size);
-	if (r.status != 500 && !r.body)
+	/* 500 means out of memory, which does not happen here: any other cause is a bug (an input
+	 * the policy should have denied or rejected with a reason). */
+	if (r.status == 500 || !r.body)
 		abort();
 	if (r.status == 200) {
 		json_t *o = json_loads(r.body, 0, NULL);

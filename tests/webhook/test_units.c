@@ -166,6 +166,18 @@ static void test_denials(void **state)
 	expect_denied(POD(OPT, CM, "{\"containers\":[{\"name\":\"app\",\"image\":\"a\",\"command\":[\"/a\",1]}]}"),
 	              "lists of strings");
 	expect_denied(POD(OPT, CM, "{\"containers\":[]}"), "no containers");
+	/* Wrong shapes are denials with a reason, not internal errors. */
+	expect_denied(POD(OPT, "{\"cocoon.io/launch-configmap\":\"c\",\"cocoon.io/sgx-epc-mib\":\"8\"}",
+	                  "{\"containers\":[{\"name\":\"app\",\"image\":\"a\",\"command\":[\"/a\"],\"resources\":"
+	                  "{\"limits\":5}}]}"),
+	              "app: limits is not an object");
+	expect_denied(POD(OPT, CM, "{\"volumes\":{},\"containers\":[{\"name\":\"app\",\"image\":\"a\",\"command\":[\"/a\"]}]}"),
+	              "volumes is not a list");
+	expect_denied(POD(OPT, "{\"cocoon.io/launch-configmap\":\"c\",\"cocoon.io/sgx-epc-mib\":\"8\","
+	                       "\"cocoon.io/sgx-quote-helper\":\"true\"}",
+	                  "{\"securityContext\":{\"supplementalGroups\":\"5791\"},\"containers\":[{\"name\":\"app\","
+	                  "\"image\":\"a\",\"command\":[\"/a\"]}]}"),
+	              "supplementalGroups is not a list");
 	expect_denied(POD(OPT, "{\"cocoon.io/launch-configmap\":\"c\",\"cocoon.io/sgx-epc-mib\":\"8\"}",
 	                  "{\"containers\":[{\"name\":\"app\",\"image\":\"a\",\"command\":[\"/a\"],\"resources\":{\"limits\":"
 	                  "{\"kubernetes.azure.com/sgx_epc_mem_in_MiB\":\"9\"}}}]}"),

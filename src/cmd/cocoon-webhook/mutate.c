@@ -50,21 +50,21 @@ static int append(json_t *a, json_t *v)
 	return v && json_array_append_new(a, v) == 0 ? 0 : -1;
 }
 
-/* The array o[k], created empty when absent; NULL when o[k] is not an array or on out of memory. */
-static json_t *array_at(json_t *o, const char *k)
+/* *out = o[k] of the given JSON type, created empty when absent. 0, 1 (denied: o[k] has another
+ * type; where names o for the reason) or -1 (out of memory). */
+static int child_at(pod_ctx *c, json_t **out, json_t *o, const char *k, int want_array, const char *where)
 {
 	json_t *a = json_object_get(o, k);
-	if (a)
-		return json_is_array(a) ? a : NULL;
-	return set(o, k, json_array()) == 0 ? json_object_get(o, k) : NULL;
-}
-
-static json_t *object_at(json_t *o, const char *k)
-{
-	json_t *a = json_object_get(o, k);
-	if (a)
-		return json_is_object(a) ? a : NULL;
-	return set(o, k, json_object()) == 0 ? json_object_get(o, k) : NULL;
+	if (a) {
+		*out = a;
+		if (want_array ? json_is_array(a) : json_is_object(a))
+			return 0;
+		return deny(c, "%s: %s is not %s", where, k, want_array ? "a list" : "an object");
+	}
+	if (set(o, k, want_array ? json_array() : json_object()) != 0)
+		return -1;
+	*out = json_object_get(o, k);
+	return 0;
 }
 
 static json_t *find_named(const json_t *a, const char *name)
@@ -259,7 +259,7 @@ static int matches(const json_t *have, const json_t *want)
 /* Puts want into array o[k] (by name) unless a matching element is there; a different one of that name is denied. */
 static int ensure_named(pod_ctx *c, json_t *o, const char *k, json_t *want, int at_front, const char *what)
 {
-	json_t *a = array_at(o, k), *have;
+	json_t *a = NULL, *have;
 	const char *name = str_at(want, "name");
 	int rc;
 
@@ -267,9 +267,9 @@ static int ensure_named(pod_ctx *c, json_t *o, const char *k, json_t *want, int 
 		json_decref(want);
 		return -1;
 	}
-	if (!a) {
+	if ((rc = child_at(c, &a, o, k, 1, what))) {
 		json_decref(want);
-		return json_object_get(o, k) ? deny(c, "%s is not a list", k) : -1;
+		return rc;
 	}
 	if ((have = find_named(a, name))) {
 		rc = matches(have, want) ? 0
@@ -309,13 +309,13 @@ static int quantity_is(const json_t *v, long long want)
 
 static int add_epc(pod_ctx *c, json_t *ct, const char *name)
 {
-	json_t *res = object_at(ct, "resources"), *lim, *req;
+	json_t *res = NULL, *lim = NULL, *req;
 	const char *key = c->cfg->epc_resource;
 	char buf[32];
+	int rc;
 
-	if (!res || !(lim = object_at(res, "limits")))
-		return json_is_object(json_object_get(ct, "resources")) || !json_object_get(ct, "resources")
-		       ? -1 : deny(c, "container \"%.100s\": resources is not an object", name);
+	if ((rc = child_at(c, &res, ct, "resources", 0, name)) || (rc = child_at(c, &lim, res, "limits", 0, name)))
+		return rc;
 	req = json_object_get(res, "requests");
 	if ((json_object_get(lim, key) && !quantity_is(json_object_get(lim, key), c->epc_mib)) ||
 	    (json_object_get(req, key) && !quantity_is(json_object_get(req, key), c->epc_mib)))
@@ -329,9 +329,11 @@ static int add_epc(pod_ctx *c, json_t *ct, const char *name)
 
 static int add_aesm_env(pod_ctx *c, json_t *ct, const char *name)
 {
-	json_t *env = array_at(ct, "env"), *have;
-	if (!env)
-		return json_object_get(ct, "env") ? deny(c, "container \"%.100s\": env is not a list", name) : -1;
+	json_t *env = NULL, *have;
+	int rc;
+
+	if ((rc = child_at(c, &env, ct, "env", 1, name)))
+		return rc;
 	if ((have = find_named(env, "SGX_AESM_ADDR"))) {
 		const char *v = str_at(have, "value");
 		return v && strcmp(v, "1") == 0 && json_object_size(have) == 2 ? 0
@@ -343,13 +345,12 @@ static int add_aesm_env(pod_ctx *c, json_t *ct, const char *name)
 /* A mount the webhook adds: an equal one may be there, another one at the same path may not. */
 static int add_mount(pod_ctx *c, json_t *ct, const char *name, const char *vol, const char *path)
 {
-	json_t *mounts = array_at(ct, "volumeMounts"), *m;
+	json_t *mounts = NULL, *m, *want;
 	size_t i;
-	json_t *want;
+	int rc;
 
-	if (!mounts)
-		return json_object_get(ct, "volumeMounts") ? deny(c, "container \"%.100s\": volumeMounts is not a list",
-		                                                 name) : -1;
+	if ((rc = child_at(c, &mounts, ct, "volumeMounts", 1, name)))
+		return rc;
 	json_array_foreach(mounts, i, m) {
 		const char *mp = str_at(m, "mountPath");
 		if (mp && paths_overlap(mp, path) && !(str_at(m, "name") && strcmp(str_at(m, "name"), vol) == 0))
@@ -432,11 +433,13 @@ static int edit_container(pod_ctx *c, json_t *ct)
 /* The quote helper's socket is 0660 with its own group: the pod joins that group. */
 static int add_aesm_group(pod_ctx *c, json_t *spec)
 {
-	json_t *sc = object_at(spec, "securityContext"), *groups, *g;
+	json_t *sc = NULL, *groups = NULL, *g;
 	size_t i;
+	int rc;
 
-	if (!sc || !(groups = array_at(sc, "supplementalGroups")))
-		return json_object_get(spec, "securityContext") && !sc ? deny(c, "securityContext is not an object") : -1;
+	if ((rc = child_at(c, &sc, spec, "securityContext", 0, "spec")) ||
+	    (rc = child_at(c, &groups, sc, "supplementalGroups", 1, "spec.securityContext")))
+		return rc;
 	json_array_foreach(groups, i, g)
 		if (json_is_integer(g) && json_integer_value(g) == c->cfg->aesmd_gid)
 			return 0;
