@@ -2,13 +2,14 @@
 #   make        build everything into build/ (binaries in build/bin/)
 #   make test   build and run every test
 #   make run    build and run the main job on embedded defaults
+#   make image  build the OCI image layout build/image (umoci, offline; docs/kubernetes.md)
 # Each target installs missing Debian build dependencies first (scripts/install-deps.sh).
 
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps configure test run clean
+.PHONY: all deps test-deps configure test run image clean
 
 all: configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -27,6 +28,9 @@ test: all
 
 run: all
 	@scripts/run.sh $(BUILD)/bin
+
+image: all
+	scripts/make-image.sh $(BUILD)/bin $(BUILD)/image
 
 clean:
 	rm -rf $(BUILD)

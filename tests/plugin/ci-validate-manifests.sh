@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Validates every manifest in deploy/kubernetes offline against the
-# Kubernetes schemas (kubectl --dry-run=client needs an API server). The npm
+# Kubernetes schemas (kubectl --dry-run=client needs an API server):
+# cocoon.yaml, the Helm chart's default rendering (tests/helm/test_chart.sh
+# checks that it is current and validates every values profile), the
+# namespace and the sample workloads. The npm
 # packages go into a temporary folder, never into the repository. A broken
 # manifest is validated first, so a validator that accepts anything fails CI.
 # Usage: tests/plugin/ci-validate-manifests.sh   (from .ci/run; needs node and npm)
