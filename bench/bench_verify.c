@@ -12,7 +12,7 @@
  * OpenSSL's P-384 verify rate.
  *
  * usage: bench_verify [--seconds S] [--vectors DIR]
- *        bench_verify --profile sgx|tdx|p256 cold|warm|seen [--iterations N]
+ *        bench_verify --profile sgx|tdx|snp|p256|p384 cold|warm|seen [--iterations N]
  *
  * --profile runs N verifications of one tier and prints nothing else, for
  * `valgrind --tool=callgrind` or `perf record` (instruction counts stay
@@ -104,7 +104,15 @@ static double run_tier(cocoon_verifier *v, tier t, const uint8_t *quote, size_t 
 	return (double)n / elapsed;
 }
 
+/* bench_snp with a fixed count (profile >= 0: 0 cold, anything else cached). */
+static void bench_snp_run(cocoon_verifier *v, const char *dir, double seconds, int profile, long iterations);
+
 static void bench_snp(cocoon_verifier *v, const char *dir, double seconds)
+{
+	bench_snp_run(v, dir, seconds, -1, 0);
+}
+
+static void bench_snp_run(cocoon_verifier *v, const char *dir, double seconds, int profile, long iterations)
 {
 	char path[4096];
 	uint8_t *report = NULL, *vcek = NULL;
@@ -113,9 +121,10 @@ static void bench_snp(cocoon_verifier *v, const char *dir, double seconds)
 	cocoon_snp_policy policy = COCOON_SNP_POLICY_INIT;
 	cocoon_verify_options o = COCOON_VERIFY_OPTIONS_INIT;
 	cocoon_result r;
-	double p384 = ec_verify_rate("P-384", EVP_sha384(), seconds);
+	double p384 = profile >= 0 ? 1 : ec_verify_rate("P-384", EVP_sha384(), seconds);
 
-	printf("openssl P-384 verify: %.0f/s (%.1f us)\n", p384, 1e6 / p384);
+	if (profile < 0)
+		printf("openssl P-384 verify: %.0f/s (%.1f us)\n", p384, 1e6 / p384);
 	snprintf(path, sizeof(path), "%s/snp/report.bin", dir);
 	if (cocoon_file_read(&report, &rlen, path) != 0) {
 		printf("snp: skipped (%s)\n", cocoon_error_last()->message);
@@ -132,6 +141,8 @@ static void bench_snp(cocoon_verifier *v, const char *dir, double seconds)
 	policy.allow_debug = 1; /* the real vector is a debug guest */
 	for (int cached = 0; cached <= 1; cached++) {
 		long n = 0;
+		if (profile >= 0 && (profile != 0) != cached)
+			continue;
 		double start, elapsed;
 		cocoon_verifier_cache_clear(v);
 		if (cocoon_verifier_verify_snp(&r, v, report, rlen, &in, &policy, &o) != 0 || !r.accepted) {
@@ -148,7 +159,9 @@ static void bench_snp(cocoon_verifier *v, const char *dir, double seconds)
 			}
 			n += 20;
 			elapsed = now_s() - start;
-		} while (elapsed < seconds);
+		} while (profile >= 0 ? n < iterations : elapsed < seconds);
+		if (profile >= 0)
+			continue;
 		double rate = (double)n / elapsed;
 		printf("snp %-16s %8.0f verifications/s  %7.1f us  (%.2f of the P-384 verify rate)\n",
 		       cached ? "VCEK cached" : "cold", rate, 1e6 / rate, rate / p384);
@@ -214,13 +227,23 @@ int main(int argc, char **argv)
 			profile = -2;
 		if (profile == -2) {
 			fprintf(stderr, "usage: bench_verify [--seconds S] [--vectors DIR]\n"
-			                "       bench_verify --profile sgx|tdx|p256 cold|warm|seen [--iterations N]\n");
+			                "       bench_verify --profile sgx|tdx|snp|p256|p384 cold|warm|seen [--iterations N]\n");
 			return 2;
 		}
 	}
 	if (cocoon_verifier_new(&v, NULL) != 0) {
 		fprintf(stderr, "bench: %s\n", cocoon_error_last()->message);
 		return 1;
+	}
+	if (profile >= 0 && strcmp(profile_case, "snp") == 0) {
+		bench_snp_run(v, dir, 0, profile, iterations);
+		cocoon_verifier_free(v);
+		return 0;
+	}
+	if (profile >= 0 && strcmp(profile_case, "p384") == 0) {
+		ec_verify_run("P-384", EVP_sha384(), 0, iterations);
+		cocoon_verifier_free(v);
+		return 0;
 	}
 	if (profile >= 0 && strcmp(profile_case, "p256") == 0) {
 		ec_verify_run("P-256", EVP_sha256(), 0, iterations);
