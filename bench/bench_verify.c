@@ -12,6 +12,11 @@
  * OpenSSL's P-384 verify rate.
  *
  * usage: bench_verify [--seconds S] [--vectors DIR]
+ *        bench_verify --profile sgx|tdx|snp|p256|p384 cold|warm|seen [--iterations N]
+ *
+ * --profile runs N verifications of one tier and prints nothing else, for
+ * `valgrind --tool=callgrind` or `perf record` (instruction counts stay
+ * comparable on a loaded machine; wall time does not).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +39,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double ec_verify_rate(const char *curve, const EVP_MD *md, double seconds)
+/* n reference verifies when n > 0 (returns 0), else a rate measured over `seconds`. */
+static double ec_verify_run(const char *curve, const EVP_MD *md, double seconds, long count)
 {
 	EVP_PKEY *key = EVP_EC_gen(curve);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -47,7 +53,7 @@ static double ec_verify_rate(const char *curve, const EVP_MD *md, double seconds
 	EVP_DigestSign(ctx, sig, &siglen, msg, sizeof(msg));
 	start = now_s();
 	do {
-		for (int i = 0; i < 100; i++) {
+		for (int i = 0; i < (count > 0 ? count : 100); i++) {
 			EVP_MD_CTX_reset(ctx);
 			EVP_DigestVerifyInit(ctx, NULL, md, NULL, key);
 			if (EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg)) != 1)
@@ -55,10 +61,15 @@ static double ec_verify_rate(const char *curve, const EVP_MD *md, double seconds
 		}
 		n += 100;
 		elapsed = now_s() - start;
-	} while (elapsed < seconds);
+	} while (count <= 0 && elapsed < seconds);
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(key);
-	return (double)n / elapsed;
+	return count > 0 ? 0 : (double)n / elapsed;
+}
+
+static double ec_verify_rate(const char *curve, const EVP_MD *md, double seconds)
+{
+	return ec_verify_run(curve, md, seconds, 0);
 }
 
 static double run_tier(cocoon_verifier *v, tier t, const uint8_t *quote, size_t qlen, const cocoon_collateral *coll,
@@ -93,7 +104,15 @@ static double run_tier(cocoon_verifier *v, tier t, const uint8_t *quote, size_t 
 	return (double)n / elapsed;
 }
 
+/* bench_snp with a fixed count (profile >= 0: 0 cold, anything else cached). */
+static void bench_snp_run(cocoon_verifier *v, const char *dir, double seconds, int profile, long iterations);
+
 static void bench_snp(cocoon_verifier *v, const char *dir, double seconds)
+{
+	bench_snp_run(v, dir, seconds, -1, 0);
+}
+
+static void bench_snp_run(cocoon_verifier *v, const char *dir, double seconds, int profile, long iterations)
 {
 	char path[4096];
 	uint8_t *report = NULL, *vcek = NULL;
@@ -102,9 +121,10 @@ static void bench_snp(cocoon_verifier *v, const char *dir, double seconds)
 	cocoon_snp_policy policy = COCOON_SNP_POLICY_INIT;
 	cocoon_verify_options o = COCOON_VERIFY_OPTIONS_INIT;
 	cocoon_result r;
-	double p384 = ec_verify_rate("P-384", EVP_sha384(), seconds);
+	double p384 = profile >= 0 ? 1 : ec_verify_rate("P-384", EVP_sha384(), seconds);
 
-	printf("openssl P-384 verify: %.0f/s (%.1f us)\n", p384, 1e6 / p384);
+	if (profile < 0)
+		printf("openssl P-384 verify: %.0f/s (%.1f us)\n", p384, 1e6 / p384);
 	snprintf(path, sizeof(path), "%s/snp/report.bin", dir);
 	if (cocoon_file_read(&report, &rlen, path) != 0) {
 		printf("snp: skipped (%s)\n", cocoon_error_last()->message);
@@ -121,6 +141,8 @@ static void bench_snp(cocoon_verifier *v, const char *dir, double seconds)
 	policy.allow_debug = 1; /* the real vector is a debug guest */
 	for (int cached = 0; cached <= 1; cached++) {
 		long n = 0;
+		if (profile >= 0 && (profile != 0) != cached)
+			continue;
 		double start, elapsed;
 		cocoon_verifier_cache_clear(v);
 		if (cocoon_verifier_verify_snp(&r, v, report, rlen, &in, &policy, &o) != 0 || !r.accepted) {
@@ -137,13 +159,37 @@ static void bench_snp(cocoon_verifier *v, const char *dir, double seconds)
 			}
 			n += 20;
 			elapsed = now_s() - start;
-		} while (elapsed < seconds);
+		} while (profile >= 0 ? n < iterations : elapsed < seconds);
+		if (profile >= 0)
+			continue;
 		double rate = (double)n / elapsed;
 		printf("snp %-16s %8.0f verifications/s  %7.1f us  (%.2f of the P-384 verify rate)\n",
 		       cached ? "VCEK cached" : "cold", rate, 1e6 / rate, rate / p384);
 	}
 	free(report);
 	free(vcek);
+}
+
+/* Exactly n verifications of one tier, for profilers. */
+static int profile_tier(cocoon_verifier *v, tier t, const uint8_t *quote, size_t qlen, const cocoon_collateral *coll,
+                        time_t at, long n)
+{
+	cocoon_verify_options o = COCOON_VERIFY_OPTIONS_INIT;
+	cocoon_result r;
+
+	o.at = at;
+	cocoon_verifier_cache_clear(v);
+	for (long i = 0; i <= n; i++) { /* the first one warms the tiers */
+		if (i > 0 && t == TIER_COLD)
+			cocoon_verifier_cache_clear(v);
+		else if (i > 0 && t == TIER_WARM_COLLATERAL)
+			cocoon_verifier_cache_clear_platform(v);
+		if (cocoon_verifier_verify_dcap(&r, v, quote, qlen, coll, &o) != 0 || !r.accepted) {
+			fprintf(stderr, "bench: rejected: %s\n", r.reason);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -159,14 +205,29 @@ int main(int argc, char **argv)
 	};
 	cocoon_verifier *v = NULL;
 	struct rusage ru;
+	const char *profile_case = NULL;
+	int profile = -1;
+	long iterations = 200;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
 			seconds = atof(argv[++i]);
 		else if (strcmp(argv[i], "--vectors") == 0 && i + 1 < argc)
 			dir = argv[++i];
-		else {
-			fprintf(stderr, "usage: bench_verify [--seconds S] [--vectors DIR]\n");
+		else if (strcmp(argv[i], "--profile") == 0 && i + 2 < argc) {
+			profile_case = argv[++i];
+			i++;
+			profile = strcmp(argv[i], "cold") == 0   ? TIER_COLD
+			          : strcmp(argv[i], "warm") == 0 ? TIER_WARM_COLLATERAL
+			          : strcmp(argv[i], "seen") == 0 ? TIER_SEEN_PLATFORM
+			                                         : -2;
+		} else if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc)
+			iterations = atol(argv[++i]);
+		else
+			profile = -2;
+		if (profile == -2) {
+			fprintf(stderr, "usage: bench_verify [--seconds S] [--vectors DIR]\n"
+			                "       bench_verify --profile sgx|tdx|snp|p256|p384 cold|warm|seen [--iterations N]\n");
 			return 2;
 		}
 	}
@@ -174,8 +235,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: %s\n", cocoon_error_last()->message);
 		return 1;
 	}
-	double p256 = ec_verify_rate("P-256", EVP_sha256(), seconds);
-	printf("openssl P-256 verify: %.0f/s (%.1f us)\n", p256, 1e6 / p256);
+	if (profile >= 0 && strcmp(profile_case, "snp") == 0) {
+		bench_snp_run(v, dir, 0, profile, iterations);
+		cocoon_verifier_free(v);
+		return 0;
+	}
+	if (profile >= 0 && strcmp(profile_case, "p384") == 0) {
+		ec_verify_run("P-384", EVP_sha384(), 0, iterations);
+		cocoon_verifier_free(v);
+		return 0;
+	}
+	if (profile >= 0 && strcmp(profile_case, "p256") == 0) {
+		ec_verify_run("P-256", EVP_sha256(), 0, iterations);
+		cocoon_verifier_free(v);
+		return 0;
+	}
+	double p256 = profile >= 0 ? 0 : ec_verify_rate("P-256", EVP_sha256(), seconds);
+	if (profile < 0)
+		printf("openssl P-256 verify: %.0f/s (%.1f us)\n", p256, 1e6 / p256);
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		char path[4096];
 		uint8_t *quote = NULL, *json = NULL;
@@ -193,6 +270,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench: %s\n", cocoon_error_last()->message);
 			return 1;
 		}
+		if (profile >= 0) {
+			int rc = strcmp(profile_case, cases[c].name) != 0
+			                 ? 0
+			                 : profile_tier(v, (tier)profile, quote, qlen, coll, cases[c].at, iterations);
+			cocoon_collateral_free(coll);
+			free(quote);
+			free(json);
+			if (rc)
+				return 1;
+			continue;
+		}
 		for (int t = TIER_COLD; t <= TIER_SEEN_PLATFORM; t++) {
 			double rate = run_tier(v, (tier)t, quote, qlen, coll, cases[c].at, seconds, cases[c].status);
 			printf("%s %-16s %8.0f verifications/s  %7.1f us  (%.2f P-256 verifies' worth)\n", cases[c].name,
@@ -201,6 +289,10 @@ int main(int argc, char **argv)
 		cocoon_collateral_free(coll);
 		free(quote);
 		free(json);
+	}
+	if (profile >= 0) {
+		cocoon_verifier_free(v);
+		return 0;
 	}
 	bench_snp(v, dir, seconds);
 	getrusage(RUSAGE_SELF, &ru);

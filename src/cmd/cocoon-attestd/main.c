@@ -313,6 +313,13 @@ int main(int argc, char **argv)
 	}
 	if (ctx.has_admin_token && !ctx.tls)
 		attestd_logf("warn", "the admin API is served over plain HTTP: use TLS outside development");
+	/* The bootstrap connection and cache are idle once the workers open their
+	 * own: release them (and the start-up heap) before serving, so that they
+	 * do not count in the idle resident set. */
+	env.store->ops->close(env.store);
+	env.store = NULL;
+	attestd_cache_free(env.cache);
+	env.cache = NULL;
 	rc = attestd_server_run(&ctx);
 done:
 	if (env.store)

@@ -5,6 +5,7 @@
  * lock-free counters. The main thread only waits for signals and drains.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -474,6 +475,9 @@ int attestd_server_run(attestd_ctx *ctx)
 		}
 		ws[i].started = 1;
 	}
+	/* Start-up (key generation, collateral import, per-worker SQLite) leaves
+	 * freed heap behind; hand it back before idling. */
+	malloc_trim(0);
 	atomic_store(&ctx->ready, 1);
 	if (rc == ATTESTD_EXIT_OK) {
 		while (sigwait(&set, &sig) != 0)

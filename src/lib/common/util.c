@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "common/util.h"
@@ -191,10 +192,24 @@ void cocoon_buf_free(cocoon_buf *b)
 	b->len = b->cap = 0;
 }
 
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL); }
+
+/* OpenSSL 3 looks EVP_sha256() up in the provider store on every init
+ * (a locked, property-matched fetch); one explicit fetch serves the process. */
+const EVP_MD *cocoon_sha256_md(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md;
+}
+
 int cocoon_sha256(uint8_t out[32], size_t n, const void *const *parts, const size_t *lens)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	const EVP_MD *md = cocoon_sha256_md();
+	EVP_MD_CTX *ctx = md ? EVP_MD_CTX_new() : NULL;
+	int ok = ctx && EVP_DigestInit_ex(ctx, md, NULL);
 	for (size_t i = 0; ok && i < n; i++)
 		ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
 	ok = ok && EVP_DigestFinal_ex(ctx, out, NULL);

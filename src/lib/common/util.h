@@ -64,6 +64,8 @@ void cocoon_buf_free(cocoon_buf *b);
 
 /* SHA-256 of the concatenation of n (ptr,len) parts. */
 int cocoon_sha256(uint8_t out[32], size_t n, const void *const *parts, const size_t *lens);
+/* SHA-256 fetched once per process (NULL if the provider lacks it). */
+const struct evp_md_st *cocoon_sha256_md(void);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
 int64_t cocoon_days_from_civil(int64_t y, unsigned m, unsigned d);

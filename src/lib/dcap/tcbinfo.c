@@ -276,6 +276,13 @@ static int parse_components(uint8_t out[16], json_t *tcb, const char *path, cons
 		                        json_array_size(arr));
 	for (size_t i = 0; i < 16; i++) {
 		json_t *c = json_array_get(arr, i);
+		json_t *svn = json_is_object(c) ? json_object_get(c, "svn") : NULL;
+		/* The well-formed case needs no path; a TCB info carries hundreds of
+		 * components, so the path is printed only to report an error. */
+		if (json_is_integer(svn) && json_integer_value(svn) >= 0 && json_integer_value(svn) <= 255) {
+			out[i] = (uint8_t)json_integer_value(svn);
+			continue;
+		}
 		path_fmt(p, sizeof(p), "%s.%s[%zu]", path, key, i);
 		if (!json_is_object(c))
 			return cocoon_error_set(COCOON_EFORMAT, "%s: expected an object, got %s", p,

@@ -10,6 +10,7 @@
  * the issuer it claims to cover. Failures name the certificate or CRL.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -209,8 +210,14 @@ done:
 static int der_equal(X509 *a, X509 *b)
 {
 	unsigned char *da = NULL, *db = NULL;
-	int la = i2d_X509(a, &da), lb = i2d_X509(b, &db);
-	int eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+	int la, lb, eq;
+
+	/* The parsed-certificate cache hands out the pinned root object itself. */
+	if (a == b)
+		return 1;
+	la = i2d_X509(a, &da);
+	lb = i2d_X509(b, &db);
+	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
 
 	OPENSSL_free(da);
 	OPENSSL_free(db);
@@ -876,47 +883,64 @@ int cocoon_cert_digest(uint8_t out[32], X509 *cert)
 
 /* ---- raw P-256 keys and signatures -------------------------------------- */
 
+/* A P-256 key holding only the group: imports copy it instead of building
+ * the curve from its name, which costs more than the point decoding. */
+static EVP_PKEY *p256_template;
+static pthread_once_t p256_template_once = PTHREAD_ONCE_INIT;
+
+static void p256_template_make(void)
+{
+	char group[] = "prime256v1";
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &p256_template, EVP_PKEY_KEY_PARAMETERS, params) != 1)
+		p256_template = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+}
+
 EVP_PKEY *cocoon_p256_pubkey_from_raw(const uint8_t xy[64])
 {
 	uint8_t point[65];
-	char group[] = "prime256v1";
-	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *key = NULL;
 
 	if (!xy) {
 		cocoon_error_set(COCOON_EINVAL, "cocoon_p256_pubkey_from_raw: NULL point");
 		return NULL;
 	}
-	point[0] = 0x04; /* uncompressed SEC 1 point */
-	memcpy(point + 1, xy, 64);
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-		OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)),
-		OSSL_PARAM_construct_end(),
-	};
-	/* The import decodes the point with EC_POINT_oct2point, which rejects
-	 * coordinates >= p and points off the curve (test_p256_raw covers both). */
-	if (!(ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) || EVP_PKEY_fromdata_init(ctx) != 1) {
+	pthread_once(&p256_template_once, p256_template_make);
+	if (!p256_template || !(key = EVP_PKEY_dup(p256_template))) {
 		cocoon_error_set_openssl(COCOON_EINTERNAL, "P-256 public key: cannot set up an EC key import");
 		goto done;
 	}
-	if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+	point[0] = 0x04; /* uncompressed SEC 1 point */
+	memcpy(point + 1, xy, 64);
+	/* Setting the encoded point decodes it with EC_POINT_oct2point, which
+	 * rejects coordinates >= p and points off the curve (test_p256_raw
+	 * covers both). */
+	if (EVP_PKEY_set1_encoded_public_key(key, point, sizeof(point)) != 1) {
 		cocoon_error_set_openssl(COCOON_EFORMAT, "P-256 public key: x||y (64 bytes) is not a point on the curve");
 		EVP_PKEY_free(key);
 		key = NULL;
 	}
 done:
-	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return key;
 }
 
 int cocoon_p256_verify_raw(EVP_PKEY *key, const uint8_t sig[64], const uint8_t *msg, size_t len)
 {
-	unsigned char der[80], *p = der;
+	unsigned char der[80], *p = der, digest[32];
+	unsigned int digest_len = 0;
+	const EVP_MD *sha256 = cocoon_sha256_md();
 	ECDSA_SIG *es = NULL;
 	BIGNUM *r = NULL, *s = NULL;
-	EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
 	int der_len, rc, ret;
 
 	if (!key || !sig || (!msg && len))
@@ -934,11 +958,18 @@ int cocoon_p256_verify_raw(EVP_PKEY *key, const uint8_t sig[64], const uint8_t *
 		ret = cocoon_error_set_openssl(COCOON_EINTERNAL, "ECDSA: cannot encode the signature");
 		goto done;
 	}
-	if (!(md = EVP_MD_CTX_new()) || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) != 1) {
+	/* Digest with the once-fetched SHA-256, then verify the digest: the same
+	 * ECDSA check as EVP_DigestVerify without its per-call digest fetch. */
+	if (!sha256 || !EVP_Digest(msg, len, digest, &digest_len, sha256, NULL) || digest_len != sizeof(digest)) {
+		ret = cocoon_error_set_openssl(COCOON_EINTERNAL, "ECDSA: SHA-256 failed");
+		goto done;
+	}
+	if (!(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) || EVP_PKEY_verify_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, sha256) != 1) {
 		ret = cocoon_error_set_openssl(COCOON_EINTERNAL, "ECDSA: cannot initialise SHA-256 verification");
 		goto done;
 	}
-	rc = EVP_DigestVerify(md, der, (size_t)der_len, msg, len);
+	rc = EVP_PKEY_verify(ctx, der, (size_t)der_len, digest, sizeof(digest));
 	if (rc < 0) {
 		ret = cocoon_error_set_openssl(COCOON_EINTERNAL, "ECDSA: verification could not run");
 		goto done;
@@ -946,7 +977,7 @@ int cocoon_p256_verify_raw(EVP_PKEY *key, const uint8_t sig[64], const uint8_t *
 	ret = rc == 1;
 done:
 	ECDSA_SIG_free(es);
-	EVP_MD_CTX_free(md);
+	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	return ret;
 }
