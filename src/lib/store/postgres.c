@@ -618,6 +618,12 @@ done:
 	return err;
 }
 
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 int cocoon_store__pg_open(cocoon_store **out, const char *conninfo, const cocoon_store_options *o)
 {
 	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
@@ -637,14 +643,23 @@ int cocoon_store__pg_open(cocoon_store **out, const char *conninfo, const cocoon
 		free(s);
 		return cocoon_error_set(COCOON_ENOMEM, "out of memory");
 	}
+	/* Server notices ("already exists, skipping") are not errors: keep them off stderr. */
+	PQsetNoticeProcessor(s->conn, quiet, NULL);
 	snprintf(s->where, sizeof(s->where), "PostgreSQL database '%s' on %s:%s", PQdb(s->conn) ? PQdb(s->conn) : "?",
 	         PQhost(s->conn) ? PQhost(s->conn) : "?", PQport(s->conn) ? PQport(s->conn) : "?");
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		err = unavailable(&s->base, "connect");
 		goto done;
 	}
-	for (int v = 1; v <= COCOON_STORE_SCHEMA_VERSION && !err; v++)
-		err = migrate_one(&s->base, v);
+	/* Up to date already (every start but the first): skip the locked migration transactions. */
+	{
+		PGresult *r = PQexec(s->conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+		int current = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		              strtoll(PQgetvalue(r, 0, 0), NULL, 10) == COCOON_STORE_SCHEMA_VERSION;
+		PQclear(r);
+		for (int v = 1; v <= COCOON_STORE_SCHEMA_VERSION && !err && !current; v++)
+			err = migrate_one(&s->base, v);
+	}
 	if (!err) {
 		*out = &s->base;
 		s = NULL;

@@ -108,7 +108,12 @@ static int write_tx(cocoon_store *s, sqlite3_stmt *st, int bump, const char *wha
 	if (sqlite3_step(st) != SQLITE_DONE ||
 	    (bump && sqlite3_exec(DB(s), "UPDATE meta SET value = value + 1 WHERE name = 'generation'", NULL, NULL,
 	                          NULL) != SQLITE_OK)) {
-		err = db_error(s, what);
+		int ext = sqlite3_extended_errcode(DB(s));
+		/* A duplicate key is the caller's answer ("already used"), not a storage failure. */
+		if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+			err = cocoon_error_set(COCOON_EREJECT, "database %s: %s: already exists", SQ(s)->path, what);
+		else
+			err = db_error(s, what);
 		rollback(s);
 		return err;
 	}
@@ -396,7 +401,7 @@ static int sq_session_create(cocoon_store *s, const cocoon_store_session *in)
 	sqlite3_bind_int64(st, 4, in->created);
 	sqlite3_bind_int64(st, 5, in->expires);
 	err = write_tx(s, st, 0, "create the session");
-	if (err && sqlite3_extended_errcode(DB(s)) == SQLITE_CONSTRAINT_PRIMARYKEY)
+	if (err == COCOON_EREJECT)
 		err = cocoon_error_set(COCOON_EREJECT, "database: session id already exists");
 	sqlite3_finalize(st);
 	return err;
@@ -514,7 +519,7 @@ static int sq_nonce_consume(cocoon_store *s, const char *nonce, time_t now, time
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)expires);
 	err = write_tx(s, st, 0, "consume the nonce");
-	if (err && sqlite3_extended_errcode(DB(s)) == SQLITE_CONSTRAINT_PRIMARYKEY)
+	if (err == COCOON_EREJECT)
 		err = cocoon_error_set(COCOON_EREJECT, "nonce was used already");
 	sqlite3_finalize(st);
 	return err;
