@@ -169,6 +169,8 @@ void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd,
 {
 	struct evkeyvalq query = { 0 };
 
+	/* A stale error from an earlier request must not turn this one's 500 into a 503 (reply.c). */
+	cocoon_error_clear();
 	if (query_str && evhttp_parse_query_str(query_str, &query) != 0)
 		attestd_reply_error(r, 400, "InvalidParameter", "the query string is malformed");
 	else if (!path || !*path)
