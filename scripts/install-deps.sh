@@ -6,14 +6,16 @@ mode=${1:-build}
 # Building everything: the library, the CLI and the daemons.
 pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
       libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
-      libevent-dev libjose-dev libsqlite3-dev)
+      libevent-dev libjose-dev libsqlite3-dev libpq-dev)
 case "$mode" in
   build) ;;
   # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,
   # python3-protobuf as an AESM client, curl, jq.
-  test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler) ;;
+  # postgresql: the store tests start a throwaway server (tests/support/pg.sh).
+  test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
+               postgresql) ;;
   ci) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
-             clang libclang-rt-14-dev wrk) ;;
+             clang libclang-rt-14-dev wrk postgresql) ;;
   *) echo "install-deps.sh: unknown mode '$mode' (expected build, test or ci)" >&2; exit 2 ;;
 esac
 missing=()
