@@ -2,7 +2,8 @@
 # kill -9 durability: concurrent writers print each write only after its commit; the writer
 # process is killed with SIGKILL mid-stream, and after a restart every write it reported is
 # readable and intact. SQLite always; PostgreSQL too, where its own postmaster is also killed
-# (a crash, not a clean stop) before the check. Also: the SQLite file reveals no secret.
+# (a crash, not a clean stop) before the check. Also on SQLite: the file reveals no secret, and
+# a nonce raced by several processes is consumed once.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${COCOON_TESTS_BIN:?set COCOON_TESTS_BIN to the build tests directory}
@@ -41,6 +42,21 @@ secret="plaintext-secret-$RANDOM-$RANDOM"
 "$bin/store_tool" "sqlite:$db" "$key" put dump key x "$secret"
 if cat "$db"* | grep -a -q "$secret"; then fail "the secret is readable in the SQLite files"; fi
 if cat "$db"* | grep -a -q "value-of:crash"; then fail "written values are readable in the SQLite files"; fi
+
+echo "--- SQLite: a nonce is consumed once by concurrent consumers in several processes"
+for i in 1 2 3 4 5; do "$bin/store_tool" "sqlite:$db" "$key" session "s$i" "nonce-$i"; done
+racers=()
+for i in 1 2 3 4 5; do
+	for c in 1 2 3; do
+		"$bin/store_tool" "sqlite:$db" "$key" attest "s$i" "nonce-$i" >"$work/race.$i.$c" 2>/dev/null &
+		racers+=($!)
+	done
+done
+for p in "${racers[@]}"; do wait "$p" || true; done
+for i in 1 2 3 4 5; do
+	won=$(cat "$work"/race."$i".* | grep -c '^won$' || true)
+	[ "$won" = 1 ] || fail "session s$i: $won consumers won the nonce (expected exactly 1)"
+done
 
 source "$here/../support/pg.sh"
 if ! (pg__require) 2>"$work/pg.skip"; then
