@@ -122,8 +122,8 @@ typedef struct {
 	 * unique insert into used_nonces) and moves the session from "challenged"
 	 * to "attested" with its claims, token and key, in one transaction. Only
 	 * one caller across every replica can succeed for a nonce: the others get
-	 * COCOON_EREJECT. ENOTFOUND when the session is absent, expired or its
-	 * nonce differs.
+	 * COCOON_EREJECT, as does evidence bound to another nonce. ENOTFOUND when
+	 * the session is absent or expired.
 	 */
 	int (*session_attest)(cocoon_store *s, const char *id, const char *nonce, time_t now, const char *claims,
 	                      const char *token, const char *tee_pubkey);

@@ -123,8 +123,10 @@ int cocoon_secret_seal(uint8_t **out, size_t *out_len, const cocoon_kek *kek, co
 
 	*out = NULL;
 	*out_len = 0;
-	if (!kek || !aad || (!plain && plain_len))
+	if (!kek)
 		return cocoon_error_set(COCOON_EINVAL, "secret envelope: no secret key configured (--secret-key FILE)");
+	if (!aad || (!plain && plain_len))
+		return cocoon_error_set(COCOON_EINVAL, "secret envelope: no location (AAD) or no value given");
 	if (plain_len > (size_t)INT32_MAX - COCOON_SECRET_OVERHEAD)
 		return cocoon_error_set(COCOON_EINVAL, "secret envelope: %zu bytes is too large", plain_len);
 	total = plain_len + COCOON_SECRET_OVERHEAD;
@@ -163,8 +165,10 @@ int cocoon_secret_open(uint8_t **out, size_t *out_len, const cocoon_kek *kek, co
 
 	*out = NULL;
 	*out_len = 0;
-	if (!kek || !aad || !sealed)
+	if (!kek)
 		return cocoon_error_set(COCOON_EINVAL, "secret envelope: no secret key configured (--secret-key FILE)");
+	if (!aad || !sealed)
+		return cocoon_error_set(COCOON_EINVAL, "secret envelope: no location (AAD) or no envelope given");
 	if (sealed_len < COCOON_SECRET_OVERHEAD || sealed_len > (size_t)INT32_MAX)
 		return cocoon_error_set(COCOON_EFORMAT, "secret envelope for %s: %zu bytes is not a valid envelope", aad,
 		                        sealed_len);
