@@ -383,6 +383,24 @@ static void test_migrations(void **state)
 	assert_string_equal(key, "PLAINPEM");
 	free(alg), free(key), free(cert);
 	cocoon_store_close(s);
+	/* Read once with a KEK, the old plaintext key was sealed in place. */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT key_pem, length(key_sealed) FROM signing_keys", -1, &st,
+		                                    NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "");
+		assert_int_equal(sqlite3_column_int(st, 1), strlen("PLAINPEM") + COCOON_SECRET_OVERHEAD);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	s = open_with(url, kek);
+	assert_int_equal(s->ops->key_get(s, "old", &alg, &key, &cert), 0);
+	assert_string_equal(key, "PLAINPEM");
+	free(alg), free(key), free(cert);
+	cocoon_store_close(s);
 	/* A newer schema than this build knows: refused with the reason, nothing touched. */
 	sql(path, "INSERT INTO schema_migrations VALUES(99, 0)");
 	assert_int_equal(cocoon_store_open(&s, url, NULL), COCOON_EUNSUPPORTED);

@@ -206,11 +206,14 @@ static int pg_schema_version(cocoon_store *s, int64_t *out)
 	return one_int(s, out, "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL, "schema version");
 }
 
+static int pg_key_put(cocoon_store *s, const char *name, const char *alg, const char *key_pem,
+                      const char *cert_pem);
+
 static int pg_key_get(cocoon_store *s, const char *name, char **alg, char **key_pem, char **cert_pem)
 {
 	params p = { 0 };
 	PGresult *r;
-	int err;
+	int err, reseal;
 	*alg = *key_pem = *cert_pem = NULL;
 	p_text(&p, name);
 	/* Binary results: bytea arrives raw, text columns as their bytes. */
@@ -227,7 +230,11 @@ static int pg_key_get(cocoon_store *s, const char *name, char **alg, char **key_
 		free(*cert_pem);
 		*alg = *cert_pem = NULL;
 	}
+	reseal = !err && PG(s)->kek && PQgetisnull(r, 0, 3);
 	PQclear(r);
+	/* A key stored before --secret-key was given: seal it now; it stays readable if that fails. */
+	if (reseal && pg_key_put(s, name, *alg, *key_pem, *cert_pem) != 0)
+		cocoon_error_clear();
 	return err;
 }
 

@@ -156,10 +156,13 @@ static int sq_schema_version(cocoon_store *s, int64_t *out)
 	return sq_int(s, out, "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL);
 }
 
+static int sq_key_put(cocoon_store *s, const char *name, const char *alg, const char *key_pem,
+                      const char *cert_pem);
+
 static int sq_key_get(cocoon_store *s, const char *name, char **alg, char **key_pem, char **cert_pem)
 {
 	sqlite3_stmt *st = NULL;
-	int err, rc;
+	int err, rc, reseal;
 	*alg = *key_pem = *cert_pem = NULL;
 	if ((err = prepare(&st, s, "SELECT alg, key_pem, cert_pem, key_sealed FROM signing_keys WHERE name = ?1")))
 		return err;
@@ -180,7 +183,11 @@ static int sq_key_get(cocoon_store *s, const char *name, char **alg, char **key_
 	} else {
 		err = db_error(s, "signing key lookup");
 	}
+	reseal = !err && SQ(s)->kek && sqlite3_column_type(st, 3) == SQLITE_NULL;
 	sqlite3_finalize(st);
+	/* A key stored before --secret-key was given: seal it now; it stays readable if that fails. */
+	if (reseal && sq_key_put(s, name, *alg, *key_pem, *cert_pem) != 0)
+		cocoon_error_clear();
 	return err;
 }
 
