@@ -11,11 +11,11 @@ case "$mode" in
   build) ;;
   # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,
   # python3-protobuf as an AESM client, curl, jq.
-  # postgresql: the store tests start a throwaway server (tests/support/pg.sh).
+  # postgresql: the store tests start a throwaway server (tests/support/pg.sh); sqlite3 inspects the file.
   test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
-               postgresql) ;;
+               postgresql sqlite3) ;;
   ci) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
-             clang libclang-rt-14-dev wrk postgresql) ;;
+             clang libclang-rt-14-dev wrk postgresql sqlite3) ;;
   *) echo "install-deps.sh: unknown mode '$mode' (expected build, test or ci)" >&2; exit 2 ;;
 esac
 missing=()
