@@ -94,8 +94,10 @@ static int st_collateral_put(cocoon_store *s, const char *kind, const char *key,
 }
 
 static const cocoon_store_ops null_ops = {
-	"fuzz-null", st_close, st_generation, st_key_get, st_key_put, st_policy_get, st_policy_put, st_count,
-	st_collateral_get, st_collateral_put, st_count,
+	.name = "fuzz-null", .close = st_close, .generation = st_generation, .key_get = st_key_get,
+	.key_put = st_key_put, .policy_get = st_policy_get, .policy_put = st_policy_put,
+	.policy_history_count = st_count, .collateral_get = st_collateral_get, .collateral_put = st_collateral_put,
+	.collateral_count = st_count,
 };
 static cocoon_store null_store = { &null_ops };
 

@@ -36,7 +36,8 @@ typedef enum {
 	COCOON_EREJECT = -5,     /* evidence verification rejected the input */
 	COCOON_EUNSUPPORTED = -6,/* a well-formed input uses a feature cocoon lacks */
 	COCOON_ENOTFOUND = -7,   /* a required item is absent */
-	COCOON_EINTERNAL = -8    /* a library (OpenSSL, jansson) failed unexpectedly */
+	COCOON_EINTERNAL = -8,   /* a library (OpenSSL, jansson) failed unexpectedly */
+	COCOON_EUNAVAILABLE = -9 /* a service (the database server) cannot be reached now; retry later */
 } cocoon_error_code;
 
 typedef struct {

@@ -27,6 +27,8 @@ typedef struct {
 	char *config_path;          /* where the settings came from, for messages */
 	char *listen;               /* "ADDR:PORT" */
 	char *data_dir;
+	char *database;             /* "sqlite:PATH" or "postgresql://..."; NULL: sqlite:<data_dir>/attestd.db */
+	char *secret_key_file;      /* the KEK sealing secrets in the database (32 bytes, mode 0600); NULL: none */
 	char *issuer;               /* base URL: iss, jku = issuer + "/certs"; NULL: derived from listen */
 	char *tls_cert, *tls_key;   /* PEM files; both or neither */
 	char *signing_alg;          /* "RS256" (default) or "ES256" */
@@ -54,6 +56,9 @@ int attestd_config_load(attestd_config *c, const char *path);
 int attestd_config_apply(attestd_config *c, json_t *root, const char *path);
 /* Checks cross-field rules (TLS pair, algorithm, files readable). */
 int attestd_config_check(const attestd_config *c);
+
+/* A connection to the configured database (one per worker thread), with the KEK borrowed. */
+int attestd_database_open(cocoon_store **out, const attestd_config *cfg, const cocoon_kek *kek);
 
 /* JSON-lines log on stderr. level: "info", "warn", "error". fields: borrowed object or NULL. */
 void attestd_log(const char *level, const char *msg, json_t *fields);
@@ -93,6 +98,7 @@ typedef struct {
 	cocoon_verifier *verifier;      /* Intel root (or --intel-root) */
 	cocoon_verifier *sim_verifier;  /* --trust-sim: the simulation root; NULL otherwise */
 	attestd_signer *signer;
+	cocoon_kek *kek;                /* --secret-key: seals secrets in the database; NULL without one */
 	char *issuer, *jku;
 	uint8_t admin_token_hash[32];   /* SHA-256 of the admin token: compared in constant time */
 	int has_admin_token;

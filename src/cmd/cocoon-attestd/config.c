@@ -20,7 +20,7 @@ void attestd_config_init(attestd_config *c)
 
 void attestd_config_free(attestd_config *c)
 {
-	char **strs[] = { &c->config_path, &c->listen, &c->data_dir, &c->issuer, &c->tls_cert, &c->tls_key,
+	char **strs[] = { &c->config_path, &c->listen, &c->data_dir, &c->database, &c->secret_key_file, &c->issuer, &c->tls_cert, &c->tls_key,
 		          &c->signing_alg, &c->signing_key_file, &c->signing_cert_file, &c->admin_token_file,
 		          &c->intel_root_file, &c->trust_sim_dir };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -48,6 +48,8 @@ typedef struct {
 static const key_spec keys[] = {
 	S("listen", listen),
 	S("data_dir", data_dir),
+	S("database", database),
+	S("secret_key", secret_key_file),
 	S("issuer", issuer),
 	S("tls_cert", tls_cert),
 	S("tls_key", tls_key),
@@ -186,6 +188,10 @@ int attestd_config_check(const attestd_config *c)
 		return cocoon_error_set(COCOON_EFORMAT, "%s: signing_cert needs signing_key", src);
 	if (!strchr(c->listen, ':'))
 		return cocoon_error_set(COCOON_EFORMAT, "%s: listen '%s' must be ADDR:PORT", src, c->listen);
+	if (c->database && strncmp(c->database, "sqlite:", 7) != 0 && strncmp(c->database, "postgresql://", 13) != 0 &&
+	    strncmp(c->database, "postgres://", 11) != 0)
+		return cocoon_error_set(COCOON_EFORMAT, "%s: database must be sqlite:PATH, postgresql://... or "
+		                        "postgres://... (got a URL with another scheme)", src);
 	if (c->issuer && strncmp(c->issuer, "https://", 8) != 0 && strncmp(c->issuer, "http://", 7) != 0)
 		return cocoon_error_set(COCOON_EFORMAT, "%s: issuer '%s' must be an http:// or https:// URL", src,
 		                        c->issuer);
@@ -193,7 +199,8 @@ int attestd_config_check(const attestd_config *c)
 	    (err = readable("signing_key", c->signing_key_file)) ||
 	    (err = readable("signing_cert", c->signing_cert_file)) ||
 	    (err = readable("admin_token_file", c->admin_token_file)) ||
-	    (err = readable("intel_root", c->intel_root_file)))
+	    (err = readable("intel_root", c->intel_root_file)) ||
+	    (err = readable("secret_key", c->secret_key_file)))
 		return err;
 	json_array_foreach(c->collateral_files, i, e) {
 		if ((err = readable("collateral", json_string_value(e))) != 0)

@@ -18,7 +18,9 @@ static const char usage[] =
 	"options (each overrides the configuration file):\n"
 	"  --config FILE            JSON configuration (docs/attestd.md, deploy/attestd/)\n"
 	"  --listen ADDR:PORT       address to serve on (port 0: any free port, logged at start)\n"
-	"  --data-dir DIR           database directory\n"
+	"  --data-dir DIR           directory of the embedded database (default database)\n"
+	"  --database URL           sqlite:PATH or postgresql://... (default sqlite:DATA-DIR/attestd.db)\n"
+	"  --secret-key FILE        32-byte key sealing secrets in the database (mode 0600)\n"
 	"  --issuer URL             token issuer; jku is URL/certs (default: from --listen)\n"
 	"  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
 	"  --signing-alg ALG        RS256 (default) or ES256\n"
@@ -39,13 +41,15 @@ static const char usage[] =
 
 enum {
 	O_CONFIG = 256, O_LISTEN, O_DATA, O_ISSUER, O_TLS_CERT, O_TLS_KEY, O_ALG, O_ADMIN, O_COLL, O_WORKERS,
-	O_BODY, O_DEBUG, O_SIM, O_TEST_TIME, O_HELP, O_VERSION
+	O_BODY, O_DEBUG, O_SIM, O_TEST_TIME, O_HELP, O_VERSION, O_DATABASE, O_SECRET_KEY
 };
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "listen", required_argument, NULL, O_LISTEN },
 	{ "data-dir", required_argument, NULL, O_DATA },
+	{ "database", required_argument, NULL, O_DATABASE },
+	{ "secret-key", required_argument, NULL, O_SECRET_KEY },
 	{ "issuer", required_argument, NULL, O_ISSUER },
 	{ "tls-cert", required_argument, NULL, O_TLS_CERT },
 	{ "tls-key", required_argument, NULL, O_TLS_KEY },
@@ -118,6 +122,8 @@ static int parse_flags(attestd_config *c, int argc, char **argv)
 			switch (opt) {
 			case O_LISTEN: set_str(&c->listen, optarg); break;
 			case O_DATA: set_str(&c->data_dir, optarg); break;
+			case O_DATABASE: set_str(&c->database, optarg); break;
+			case O_SECRET_KEY: set_str(&c->secret_key_file, optarg); break;
 			case O_ISSUER: set_str(&c->issuer, optarg); break;
 			case O_TLS_CERT: set_str(&c->tls_cert, optarg); break;
 			case O_TLS_KEY: set_str(&c->tls_key, optarg); break;
@@ -298,7 +304,11 @@ int main(int argc, char **argv)
 		goto done;
 	if ((rc = default_issuer(&ctx)) != 0)
 		goto done;
-	if (cocoon_store_sqlite_open(&env.store, cfg.data_dir) != 0 || attestd_cache_new(&env.cache) != 0) {
+	if (cfg.secret_key_file && cocoon_kek_load(&ctx.kek, cfg.secret_key_file) != 0) {
+		rc = fail(ATTESTD_EXIT_STORAGE, "--secret-key: %s", cocoon_error_last()->message);
+		goto done;
+	}
+	if (attestd_database_open(&env.store, &cfg, ctx.kek) != 0 || attestd_cache_new(&env.cache) != 0) {
 		rc = fail(ATTESTD_EXIT_STORAGE, "%s", cocoon_error_last()->message);
 		goto done;
 	}
@@ -327,6 +337,7 @@ done:
 	attestd_cache_free(env.cache);
 	attestd_signer_free(ctx.signer);
 	attestd_signer_thread_exit();
+	cocoon_kek_free(ctx.kek);
 	cocoon_verifier_free(ctx.verifier);
 	cocoon_verifier_free(ctx.sim_verifier);
 	cocoon_collateral_free(ctx.sim_coll[0]);

@@ -27,6 +27,11 @@ void attestd_reply_error(attestd_reply *r, int status, const char *code, const c
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The database server is down: a retryable 503 with the reason, not a 500. */
+	if (status == 500 && cocoon_error_last()->code == COCOON_EUNAVAILABLE) {
+		status = 503;
+		code = "ServiceUnavailable";
+	}
 	free(r->log_detail);
 	r->log_detail = strdup(msg);
 	attestd_reply_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg));

@@ -170,6 +170,8 @@ void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd,
 {
 	struct evkeyvalq query = { 0 };
 
+	/* A stale error from an earlier request must not turn this one's 500 into a 503 (reply.c). */
+	cocoon_error_clear();
 	if (query_str && evhttp_parse_query_str(query_str, &query) != 0)
 		attestd_reply_error(r, 400, "InvalidParameter", "the query string is malformed");
 	else if (!path || !*path)
@@ -373,7 +375,7 @@ static int make_workers(attestd_worker *ws, int n, attestd_ctx *ctx)
 		    !(w->bound = evhttp_accept_socket_with_handle(w->http, w->fd)))
 			return cocoon_error_set(COCOON_EINTERNAL, "libevent setup failed for worker %d", i);
 		w->fd = -1; /* owned by the bound socket now */
-		if ((err = cocoon_store_sqlite_open(&w->env.store, ctx->cfg->data_dir)) ||
+		if ((err = attestd_database_open(&w->env.store, ctx->cfg, ctx->kek)) ||
 		    (err = attestd_cache_new(&w->env.cache)))
 			return err;
 		evhttp_set_max_body_size(w->http, (ev_ssize_t)ctx->cfg->max_body_bytes);

@@ -26,6 +26,7 @@ const char *cocoon_error_name(int code)
 	case COCOON_EUNSUPPORTED: return "EUNSUPPORTED";
 	case COCOON_ENOTFOUND: return "ENOTFOUND";
 	case COCOON_EINTERNAL: return "EINTERNAL";
+	case COCOON_EUNAVAILABLE: return "EUNAVAILABLE";
 	default: return "EUNKNOWN";
 	}
 }
