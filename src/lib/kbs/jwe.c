@@ -29,7 +29,7 @@ static int put_len_prefixed(cocoon_buf *b, const void *p, size_t n)
 {
 	uint8_t len[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
 	int err = cocoon_buf_append(b, len, 4);
-	return err ? err : cocoon_buf_append(b, p, n);
+	return err || n == 0 ? err : cocoon_buf_append(b, p, n);
 }
 
 static int concat_kdf(uint8_t kek[32], const uint8_t *z, size_t zlen, const uint8_t *apu, size_t apul,
