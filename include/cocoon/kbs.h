@@ -153,7 +153,8 @@ COCOON_API int cocoon_kbs_jwe_encrypt(char **out, const EVP_PKEY *recipient, con
  * ECDH-ES+A256KW (epk in the protected header, or in the unprotected
  * "header" as the jose CLI writes it; apu/apv honoured) and RSA-OAEP-256,
  * enc A256GCM only, no "zip"/"crit". A failed tag or key unwrap is
- * COCOON_EREJECT without detail about which. *out is NUL-terminated for
+ * COCOON_EREJECT with one message for both (an RSA failure continues with a
+ * random key, RFC 7516 §11.5). *out is NUL-terminated for
  * convenience; the caller zeroises and frees it.
  */
 COCOON_API int cocoon_kbs_jwe_decrypt(uint8_t **out, size_t *out_len, const char *jwe, size_t jwe_len,

@@ -178,7 +178,8 @@ static void test_attestation(void **state)
 	EVP_PKEY_free(key);
 
 	/* The RSA JWK as guest-components sends it. */
-	assert_int_equal(cocoon_kbs_key_generate(&key, COCOON_KBS_KEY_RSA), 0);
+	key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);   /* 2048 is quicker than the library's 3072 */
+	assert_non_null(key);
 	{
 		json_t *jwk, *ev = json_pack("{s:s}", "quote", "AAAA");
 		assert_int_equal(cocoon_kbs_jwk_from_key(&jwk, key), 0);
@@ -353,8 +354,8 @@ static void synthetic_report(uint8_t r[COCOON_SNP_REPORT_SIZE], uint32_t version
 
 static void test_evidence_snp(void **state)
 {
-	uint8_t r[COCOON_SNP_REPORT_SIZE], *real, *vcek, *table;
-	size_t len, vcek_len;
+	uint8_t r[COCOON_SNP_REPORT_SIZE], *real, *vcek = NULL, *table;
+	size_t len = 0, vcek_len = 0;
 	cocoon_kbs_evidence out;
 	json_t *j;
 	(void)state;
@@ -396,8 +397,12 @@ static void test_evidence_snp(void **state)
 	}
 
 	/* A real Milan report with its VCEK as the certificate table. */
-	if (!(real = cocoon_test_vector("snp/report.bin", &len)) || !(vcek = cocoon_test_vector("snp/vcek.der", &vcek_len))) {
+	real = cocoon_test_vector("snp/report.bin", &len);
+	if (real)
+		vcek = cocoon_test_vector("snp/vcek.der", &vcek_len);
+	if (!real || !vcek) {
 		free(real);
+		free(vcek);
 		skip();
 	}
 	assert_int_equal(len, COCOON_SNP_REPORT_SIZE);

@@ -22,6 +22,9 @@
 #define WRAPPED_LEN (CEK_LEN + 8)
 #define ALG_ECDH "ECDH-ES+A256KW"
 #define ALG_RSA "RSA-OAEP-256"
+/* One message for every integrity failure, so a decryptor is no oracle for which step failed. */
+#define DECRYPT_FAILED "JWE: decryption failed: the key unwrap or the authentication tag did not verify (wrong key, " \
+	"or a tampered protected header, encrypted_key, iv, ciphertext or tag)"
 
 /* RFC 7518 §4.6.2: OtherInfo = AlgorithmID || PartyUInfo || PartyVInfo ||
  * SuppPubInfo, each variable field prefixed by its 32-bit big-endian length. */
@@ -76,8 +79,7 @@ static int aes_kw(uint8_t *out, size_t *out_len, const uint8_t kek[32], const ui
 		return cocoon_error_set_openssl(COCOON_EINTERNAL, "JWE: AES key wrap failed");
 	if (!ok) {
 		ERR_clear_error();
-		return cocoon_error_set(COCOON_EREJECT, "JWE: the content key could not be unwrapped (wrong key or "
-		                        "tampered encrypted_key)");
+		return cocoon_error_set(COCOON_EREJECT, DECRYPT_FAILED);
 	}
 	return 0;
 }
@@ -132,8 +134,7 @@ static int rsa_oaep(uint8_t **out, size_t *out_len, const EVP_PKEY *key, const u
 			err = cocoon_error_set_openssl(COCOON_EINTERNAL, "JWE: RSA-OAEP-256 encryption failed");
 		else {
 			ERR_clear_error();
-			err = cocoon_error_set(COCOON_EREJECT, "JWE: the content key could not be decrypted (wrong key or "
-			                       "tampered encrypted_key)");
+			err = cocoon_error_set(COCOON_EREJECT, DECRYPT_FAILED);
 		}
 	}
 	EVP_PKEY_CTX_free(ctx);
@@ -164,8 +165,7 @@ static int gcm(uint8_t *out, const uint8_t cek[CEK_LEN], const uint8_t iv[IV_LEN
 	if (enc)
 		return cocoon_error_set_openssl(COCOON_EINTERNAL, "JWE: AES-256-GCM encryption failed");
 	ERR_clear_error();
-	return cocoon_error_set(COCOON_EREJECT, "JWE: authentication tag mismatch (tampered ciphertext, iv, tag or "
-	                        "protected header, or the wrong key)");
+	return cocoon_error_set(COCOON_EREJECT, DECRYPT_FAILED);
 }
 
 /* The protected header, written as kbs-types ProtectedHeader re-serialises
@@ -390,7 +390,7 @@ static int unwrap_ecdh(uint8_t cek[CEK_LEN], const jwe_parts *p, const EVP_PKEY 
 	    (err = derive_kek(kek, key, epk, apu, apul, apv, apvl)) != 0)
 		goto done;
 	if ((err = aes_kw(out, &n, kek, p->ek, p->ek_len, 0)) == 0 && n != CEK_LEN)
-		err = cocoon_error_set(COCOON_EREJECT, "JWE: unwrapped key of %zu bytes", n);
+		err = cocoon_error_set(COCOON_EREJECT, DECRYPT_FAILED);
 	if (!err)
 		memcpy(cek, out, CEK_LEN);
 done:
@@ -402,15 +402,19 @@ done:
 	return err;
 }
 
+/* RFC 7516 §11.5: a failed RSA decryption continues with a random key, so
+ * it fails at the tag exactly like any other tampering. */
 static int unwrap_rsa(uint8_t cek[CEK_LEN], const jwe_parts *p, const EVP_PKEY *key)
 {
 	uint8_t *k = NULL;
 	size_t n = 0;
 	int err = rsa_oaep(&k, &n, key, p->ek, p->ek_len, 0);
-	if (!err && n != CEK_LEN)
-		err = cocoon_error_set(COCOON_EREJECT, "JWE: decrypted content key of %zu bytes, not 32", n);
-	if (!err)
+	if (!err && n == CEK_LEN)
 		memcpy(cek, k, CEK_LEN);
+	else if (RAND_priv_bytes(cek, CEK_LEN) != 1)
+		err = cocoon_error_set_openssl(COCOON_EINTERNAL, "JWE: no randomness");
+	else
+		err = 0;
 	if (k)
 		cocoon_zeroize(k, n);
 	free(k);
