@@ -229,6 +229,20 @@ typedef struct {
 	const char *body;
 } cocoon_kbs_init_data;
 
+/*
+ * The init-data digest Trustee computes: the hash named by the TOML
+ * document's top-level `algorithm` ("sha256", "sha384", "sha512") over the
+ * whole body. format must be "toml". *len gets 32, 48 or 64.
+ */
+COCOON_API int cocoon_kbs_init_data_digest(uint8_t out[64], size_t *len, const cocoon_kbs_init_data *init_data);
+/*
+ * Fits a digest to the evidence field it must equal, as Trustee's
+ * regularize_data does: zero-padded or truncated to field_len. The fields:
+ * SNP HOST_DATA (32), TDX MRCONFIGID (48), SGX CONFIGID (64).
+ */
+COCOON_API void cocoon_kbs_init_data_regularize(uint8_t *field, size_t field_len, const uint8_t *digest,
+                                                size_t digest_len);
+
 /* POST /kbs/v0/attest body, parsed. Release with cocoon_kbs_attestation_free. */
 typedef struct {
 	json_t *root;                      /* the parsed document; the pointers below borrow from it */

@@ -417,12 +417,48 @@ static void test_evidence_snp(void **state)
 	free(vcek);
 }
 
+static void test_init_data(void **state)
+{
+	static const char *body = "version = \"0.1.0\"\n  algorithm = \"sha384\" # comment\n[data]\n\"aa.toml\" = '''\n"
+	                          "algorithm = 'sha256'\n'''\n";
+	cocoon_kbs_init_data id = { "toml", body };
+	uint8_t d[64], want[48], field[32], big[64];
+	size_t n;
+	unsigned int wn;
+	(void)state;
+	assert_int_equal(cocoon_kbs_init_data_digest(d, &n, &id), 0);
+	assert_int_equal(n, 48);
+	assert_int_equal(EVP_Digest(body, strlen(body), want, &wn, EVP_sha384(), NULL), 1);
+	assert_memory_equal(d, want, 48);
+	cocoon_kbs_init_data_regularize(field, sizeof(field), d, n);   /* SNP HOST_DATA: truncated */
+	assert_memory_equal(field, want, 32);
+	cocoon_kbs_init_data_regularize(big, sizeof(big), d, n);       /* SGX CONFIGID: padded */
+	assert_memory_equal(big, want, 48);
+	for (int i = 48; i < 64; i++)
+		assert_int_equal(big[i], 0);
+	id.body = "algorithm = \"sha512\"";
+	assert_int_equal(cocoon_kbs_init_data_digest(d, &n, &id), 0);
+	assert_int_equal(n, 64);
+	id.body = "version = \"0.1.0\"\n[data]\nalgorithm = \"sha256\"\n";
+	assert_int_equal(cocoon_kbs_init_data_digest(d, &n, &id), COCOON_EFORMAT);
+	expect_msg("no top-level");
+	id.body = "algorithm = \"sm3\"";
+	assert_int_equal(cocoon_kbs_init_data_digest(d, &n, &id), COCOON_EUNSUPPORTED);
+	id.body = "algorithm = \"sha384\"\nalgorithm = \"sha256\"";
+	assert_int_equal(cocoon_kbs_init_data_digest(d, &n, &id), COCOON_EFORMAT);
+	expect_msg("twice");
+	id.body = "algorithm = 384";
+	assert_int_equal(cocoon_kbs_init_data_digest(d, &n, &id), COCOON_EFORMAT);
+	id.format = "json";
+	assert_int_equal(cocoon_kbs_init_data_digest(d, &n, &id), COCOON_EUNSUPPORTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request), cmocka_unit_test(test_challenge), cmocka_unit_test(test_attestation),
 		cmocka_unit_test(test_token_reply_and_errors), cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_evidence_quotes), cmocka_unit_test(test_evidence_snp),
+		cmocka_unit_test(test_evidence_quotes), cmocka_unit_test(test_evidence_snp), cmocka_unit_test(test_init_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
