@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for the KBS request bodies (include/cocoon/kbs.h): the
  * first byte picks the parser (auth Request, Challenge, Attestation with
- * its evidence shape and binding, a bare sgx/tdx/snp primary_evidence, a
+ * its evidence shape, binding and init-data digest, a bare sgx/tdx/snp primary_evidence, a
  * resource path); the rest is the body. Whatever parses must serialise
  * again, and evidence that decodes must encode and decode to the same bytes.
  * Seeds: fuzz/corpus/kbs_request/.
@@ -43,6 +43,12 @@ static void attestation(const char *body, size_t len)
 		abort();
 	if (cocoon_jcs_serialize(&jcs, NULL, a->root) != 0)
 		abort();
+	if (a->has_init_data) {
+		uint8_t d[64];
+		size_t n;
+		if (cocoon_kbs_init_data_digest(d, &n, &a->init_data) == 0 && n != 32 && n != 48 && n != 64)
+			abort();
+	}
 	free(jcs);
 	for (int t = COCOON_KBS_TEE_SGX; t <= COCOON_KBS_TEE_SNP; t++)
 		evidence_round_trip((cocoon_kbs_tee)t, a->primary_evidence);
