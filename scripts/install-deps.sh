@@ -10,9 +10,9 @@ pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
 case "$mode" in
   build) ;;
   # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,
-  # python3-protobuf as an AESM client, curl, jq.
-  test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler) ;;
-  ci) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
+  # python3-protobuf as an AESM client, curl, jq, the jose CLI as an independent JWE decryptor.
+  test) pkgs+=(libcmocka-dev jq xxd curl jose python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler) ;;
+  ci) pkgs+=(libcmocka-dev jq xxd curl jose python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
              clang libclang-rt-14-dev wrk) ;;
   *) echo "install-deps.sh: unknown mode '$mode' (expected build, test or ci)" >&2; exit 2 ;;
 esac
