@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for admin JWT verification (include/cocoon/kbs.h),
+ * libFuzzer target for admin JWT and Bearer EAR token verification (include/cocoon/kbs.h),
  * against a fixed Ed25519 and a fixed P-256 public key whose private
  * halves are not here: nothing the fuzzer writes may verify.
  * Seeds: fuzz/corpus/kbs_admin/.
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tok[size] = '\0';
 	o.now = 1800000000;
 	if (cocoon_kbs_admin_verify(&claims, tok, ed, &o) == 0 || cocoon_kbs_admin_verify(&claims, tok, p256, &o) == 0 ||
-	    claims)
+	    cocoon_kbs_ear_verify(&claims, tok, p256, 1800000000, 60) == 0 || claims)
 		abort();
 	free(tok);
 	return 0;

@@ -398,6 +398,18 @@ COCOON_API int cocoon_kbs_ear_claims_build(json_t **out, const cocoon_kbs_ear_in
  * {"alg":"ES256","typ":"JWT","jwk":{public key}}. */
 COCOON_API int cocoon_kbs_ear_sign(char **out, const json_t *claims, const EVP_PKEY *p256_private);
 
+/*
+ * Verifies an EAR token the broker issued, as presented with
+ * `Authorization: Bearer <token>` on a resource request ("Bearer " prefix
+ * allowed): ES256 by signer (the broker's own P-256 key; the "jwk" in the
+ * token header is never used, unlike Trustee's insecure_header_jwk), "exp"
+ * required and not past (leeway seconds of skew), "iat" not in the future,
+ * and a tee-pubkey present. now 0 means the current time. *claims (may be
+ * NULL) gets the claims.
+ */
+COCOON_API int cocoon_kbs_ear_verify(json_t **claims, const char *token, const EVP_PKEY *signer, time_t now,
+                                     unsigned int leeway);
+
 /* The tee-pubkey an EAR token's claims carry
  * (/submods/cpu0/ear.veraison.annotated-evidence/runtime_data_claims/tee-pubkey); borrowed. */
 COCOON_API const json_t *cocoon_kbs_ear_tee_pubkey(const json_t *claims);

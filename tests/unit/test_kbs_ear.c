@@ -145,6 +145,35 @@ static void test_claims_and_signature(void **state)
 	json_decref(c2);
 	free(payload);
 	assert_int_not_equal(cocoon_jws_verify_with_key(&payload, &payload_len, token, strlen(token), other), 0);
+
+	/* The broker's own check of a Bearer EAR token. */
+	{
+		json_t *vc = NULL, *bare;
+		char *bearer, *t2;
+		assert_int_equal(cocoon_kbs_ear_verify(&vc, token, signer, 1100, 0), 0);
+		assert_true(json_equal(cocoon_kbs_ear_tee_pubkey(vc), jwk));
+		json_decref(vc);
+		assert_true(asprintf(&bearer, "Bearer %s", token) > 0);
+		assert_int_equal(cocoon_kbs_ear_verify(NULL, bearer, signer, 1100, 0), 0);
+		free(bearer);
+		/* Signed by another key (its jwk header is never trusted), expired, or without a tee-pubkey. */
+		assert_int_equal(cocoon_kbs_ear_verify(&vc, token, other, 1100, 0), COCOON_EREJECT);
+		assert_null(vc);
+		assert_int_equal(cocoon_kbs_ear_verify(&vc, token, signer, 1301, 0), COCOON_EREJECT);
+		assert_non_null(strstr(cocoon_error_last()->message, "expired"));
+		assert_int_equal(cocoon_kbs_ear_verify(&vc, token, signer, 1301, 60), 0);
+		json_decref(vc);
+		assert_int_equal(cocoon_kbs_ear_verify(&vc, token, signer, 900, 0), COCOON_EREJECT);
+		assert_non_null(strstr(cocoon_error_last()->message, "future"));
+		bare = json_pack("{s:I,s:I}", "iat", (json_int_t)1000, "exp", (json_int_t)2000);
+		assert_int_equal(cocoon_kbs_ear_sign(&t2, bare, other), 0);
+		assert_int_equal(cocoon_kbs_ear_verify(&vc, t2, other, 1100, 0), COCOON_EREJECT);
+		assert_non_null(strstr(cocoon_error_last()->message, "tee-pubkey"));
+		json_decref(bare);
+		t2[strlen(t2) - 5] = t2[strlen(t2) - 5] == 'A' ? 'B' : 'A';
+		assert_int_equal(cocoon_kbs_ear_verify(&vc, t2, other, 1100, 0), COCOON_EREJECT);
+		free(t2);
+	}
 	free(token);
 	assert_int_equal(cocoon_kbs_ear_sign(&token, claims, tee), COCOON_EINVAL);   /* ES256 needs P-256 */
 	json_decref(claims);

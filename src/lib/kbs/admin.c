@@ -68,7 +68,7 @@ int cocoon_kbs_admin_sign(char **out, const json_t *claims, const EVP_PKEY *admi
 }
 
 static int verify_signature(const EVP_PKEY *key, admin_kind k, const char *input, size_t input_len,
-                            const uint8_t *sig, size_t sig_len)
+                            const uint8_t *sig, size_t sig_len, const char *what)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t *der = NULL;
@@ -76,10 +76,10 @@ static int verify_signature(const EVP_PKEY *key, admin_kind k, const char *input
 	int ok = 0, err = 0;
 
 	if (!md)
-		return cocoon_error_set(COCOON_ENOMEM, "KBS admin token: out of memory");
+		return cocoon_error_set(COCOON_ENOMEM, "%s: out of memory", what);
 	if (k == ADMIN_P256) {
 		if (sig_len != 64) {
-			err = cocoon_error_set(COCOON_EREJECT, "KBS admin token: an ES256 signature is 64 bytes, not %zu", sig_len);
+			err = cocoon_error_set(COCOON_EREJECT, "%s: an ES256 signature is 64 bytes, not %zu", what, sig_len);
 			goto done;
 		}
 		if ((err = kbs_ecdsa_raw_to_der(&der, &der_len, sig, sig_len)) != 0)
@@ -92,8 +92,7 @@ static int verify_signature(const EVP_PKEY *key, admin_kind k, const char *input
 	}
 	if (!ok) {
 		ERR_clear_error();
-		err = cocoon_error_set(COCOON_EREJECT, "KBS admin token: the signature does not verify with the configured "
-		                       "admin key");
+		err = cocoon_error_set(COCOON_EREJECT, "%s: the signature does not verify with the configured key", what);
 	}
 done:
 	EVP_MD_CTX_free(md);
@@ -101,29 +100,26 @@ done:
 	return err;
 }
 
-static int check_header(const char *h64, size_t len, admin_kind k)
+static int check_header(const char *h64, size_t len, admin_kind k, const char *const *members, const char *what)
 {
-	static const char *const members[] = { "alg", "typ", NULL };
 	const char *want = k == ADMIN_ED25519 ? "EdDSA" : "ES256", *alg;
 	uint8_t *raw = NULL;
 	size_t raw_len;
 	json_t *h = NULL;
 	int err;
 
-	if ((err = kbs_b64url_decode(&raw, &raw_len, h64, len, "KBS admin token header")) != 0 ||
-	    (err = kbs_json_load(&h, (const char *)raw, raw_len, "KBS admin token header")) != 0)
+	if ((err = kbs_b64url_decode(&raw, &raw_len, h64, len, what)) != 0 ||
+	    (err = kbs_json_load(&h, (const char *)raw, raw_len, what)) != 0)
 		goto done;
 	if (!json_is_object(h)) {
-		err = cocoon_error_set(COCOON_EFORMAT, "KBS admin token: the header is not a JSON object");
+		err = cocoon_error_set(COCOON_EFORMAT, "%s: the header is not a JSON object", what);
 		goto done;
 	}
-	/* jwk, x5c, jku, kid, crit: the key is only ever the configured one. */
-	if ((err = kbs_only_members(h, members, "KBS admin token header")) != 0 ||
-	    !(alg = kbs_string_member(h, "alg", "KBS admin token header", &err)))
+	if ((err = kbs_only_members(h, members, what)) != 0 || !(alg = kbs_string_member(h, "alg", what, &err)))
 		goto done;
 	if (strcmp(alg, want) != 0)
-		err = cocoon_error_set(COCOON_EREJECT, "KBS admin token: alg \"%.16s\"; the configured %s key needs \"%s\"",
-		                       alg, k == ADMIN_ED25519 ? "Ed25519" : "P-256", want);
+		err = cocoon_error_set(COCOON_EREJECT, "%s: alg \"%.16s\"; the configured %s key needs \"%s\"", what, alg,
+		                       k == ADMIN_ED25519 ? "Ed25519" : "P-256", want);
 done:
 	json_decref(h);
 	free(raw);
@@ -166,15 +162,56 @@ static int check_times(const json_t *c, const cocoon_kbs_admin_options *o)
 	return 0;
 }
 
-int cocoon_kbs_admin_verify(json_t **claims, const char *authorization, const EVP_PKEY *admin_key,
-                            const cocoon_kbs_admin_options *opts)
+int kbs_jwt_verify(json_t **claims, const char *tok, const EVP_PKEY *key, const char *const *header_members,
+                   const char *what)
 {
-	cocoon_kbs_admin_options defaults = COCOON_KBS_ADMIN_OPTIONS_INIT;
-	const char *tok = authorization, *d1, *d2;
+	const char *d1, *d2;
 	uint8_t *sig = NULL, *payload = NULL;
 	size_t len, sig_len, payload_len;
 	json_t *c = NULL;
 	admin_kind k;
+	int err;
+
+	*claims = NULL;
+	if ((err = admin_kind_of(&k, key)) != 0)
+		return err;
+	if (!tok || !*tok)
+		return cocoon_error_set(COCOON_EREJECT, "%s: no Authorization: Bearer token", what);
+	if (strncasecmp(tok, "Bearer ", 7) == 0)
+		tok += 7;
+	len = strnlen(tok, ADMIN_MAX_TOKEN + 1);
+	if (len > ADMIN_MAX_TOKEN)
+		return cocoon_error_set(COCOON_EFORMAT, "%s: longer than %d bytes", what, ADMIN_MAX_TOKEN);
+	if (!(d1 = memchr(tok, '.', len)) || !(d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok))) ||
+	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - tok)))
+		return cocoon_error_set(COCOON_EFORMAT, "%s: not a compact JWS (three base64url parts)", what);
+	if ((err = check_header(tok, (size_t)(d1 - tok), k, header_members, what)) != 0 ||
+	    (err = kbs_b64url_decode(&sig, &sig_len, d2 + 1, len - (size_t)(d2 + 1 - tok), what)) != 0 ||
+	    (err = verify_signature(key, k, tok, (size_t)(d2 - tok), sig, sig_len, what)) != 0)
+		goto done;
+	if ((err = kbs_b64url_decode(&payload, &payload_len, d1 + 1, (size_t)(d2 - d1 - 1), what)) != 0 ||
+	    (err = kbs_json_load(&c, (const char *)payload, payload_len, what)) != 0)
+		goto done;
+	if (!json_is_object(c)) {
+		err = cocoon_error_set(COCOON_EFORMAT, "%s: the claims are not a JSON object", what);
+		goto done;
+	}
+	*claims = c;
+	c = NULL;
+done:
+	json_decref(c);
+	free(sig);
+	free(payload);
+	return err;
+}
+
+int cocoon_kbs_admin_verify(json_t **claims, const char *authorization, const EVP_PKEY *admin_key,
+                            const cocoon_kbs_admin_options *opts)
+{
+	/* jwk, x5c, jku, kid, crit are refused: the key is only ever the configured one. */
+	static const char *const members[] = { "alg", "typ", NULL };
+	cocoon_kbs_admin_options defaults = COCOON_KBS_ADMIN_OPTIONS_INIT;
+	json_t *c = NULL;
 	int err;
 
 	if (claims)
@@ -187,38 +224,14 @@ int cocoon_kbs_admin_verify(json_t **claims, const char *authorization, const EV
 	if (!admin_key)
 		return cocoon_error_set(COCOON_EREJECT, "KBS admin: no admin key is configured (--admin-key); the admin API "
 		                        "is closed");
-	if ((err = admin_kind_of(&k, admin_key)) != 0)
+	if ((err = kbs_jwt_verify(&c, authorization, admin_key, members, "KBS admin token")) != 0 ||
+	    (err = check_times(c, opts)) != 0) {
+		json_decref(c);
 		return err;
-	if (!tok || !*tok)
-		return cocoon_error_set(COCOON_EREJECT, "KBS admin: no Authorization: Bearer token");
-	if (strncasecmp(tok, "Bearer ", 7) == 0)
-		tok += 7;
-	len = strnlen(tok, ADMIN_MAX_TOKEN + 1);
-	if (len > ADMIN_MAX_TOKEN)
-		return cocoon_error_set(COCOON_EFORMAT, "KBS admin token: longer than %d bytes", ADMIN_MAX_TOKEN);
-	if (!(d1 = memchr(tok, '.', len)) || !(d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - tok))) ||
-	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - tok)))
-		return cocoon_error_set(COCOON_EFORMAT, "KBS admin token: not a compact JWS (three base64url parts)");
-	if ((err = check_header(tok, (size_t)(d1 - tok), k)) != 0 ||
-	    (err = kbs_b64url_decode(&sig, &sig_len, d2 + 1, len - (size_t)(d2 + 1 - tok), "KBS admin token signature")) != 0 ||
-	    (err = verify_signature(admin_key, k, tok, (size_t)(d2 - tok), sig, sig_len)) != 0)
-		goto done;
-	if ((err = kbs_b64url_decode(&payload, &payload_len, d1 + 1, (size_t)(d2 - d1 - 1), "KBS admin token payload")) != 0 ||
-	    (err = kbs_json_load(&c, (const char *)payload, payload_len, "KBS admin token claims")) != 0)
-		goto done;
-	if (!json_is_object(c)) {
-		err = cocoon_error_set(COCOON_EFORMAT, "KBS admin token: the claims are not a JSON object");
-		goto done;
 	}
-	if ((err = check_times(c, opts)) != 0)
-		goto done;
-	if (claims) {
+	if (claims)
 		*claims = c;
-		c = NULL;
-	}
-done:
-	json_decref(c);
-	free(sig);
-	free(payload);
-	return err;
+	else
+		json_decref(c);
+	return 0;
 }

@@ -195,3 +195,36 @@ const json_t *cocoon_kbs_ear_tee_pubkey(const json_t *claims)
 	v = json_object_get(v, "tee-pubkey");
 	return json_is_object(v) ? v : NULL;
 }
+
+int cocoon_kbs_ear_verify(json_t **claims, const char *token, const EVP_PKEY *signer, time_t now, unsigned int leeway)
+{
+	static const char *const members[] = { "alg", "typ", "jwk", "kid", NULL };
+	cocoon_kbs_key_type t;
+	json_t *c = NULL, *exp, *iat;
+	json_int_t n = now ? (json_int_t)now : (json_int_t)time(NULL);
+	int err;
+
+	if (claims)
+		*claims = NULL;
+	if ((err = cocoon_kbs_key_type_of(&t, signer)) != 0 || t != COCOON_KBS_KEY_EC_P256)
+		return cocoon_error_set(COCOON_EINVAL, "EAR token: the signer must be the broker's P-256 key");
+	if ((err = kbs_jwt_verify(&c, token, signer, members, "EAR token")) != 0)
+		return err;
+	exp = json_object_get(c, "exp");
+	iat = json_object_get(c, "iat");
+	if (!json_is_integer(exp))
+		err = cocoon_error_set(COCOON_EREJECT, "EAR token: \"exp\" is missing or not an integer");
+	else if (n > json_integer_value(exp) + (json_int_t)leeway)
+		err = cocoon_error_set(COCOON_EREJECT, "EAR token: expired at %lld (now %lld); attest again",
+		                       (long long)json_integer_value(exp), (long long)n);
+	else if (iat && (!json_is_integer(iat) || json_integer_value(iat) > n + (json_int_t)leeway))
+		err = cocoon_error_set(COCOON_EREJECT, "EAR token: \"iat\" is not an integer or lies in the future");
+	else if (!cocoon_kbs_ear_tee_pubkey(c))
+		err = cocoon_error_set(COCOON_EREJECT, "EAR token: no submods.cpu0 runtime_data_claims.tee-pubkey");
+	if (!err && claims) {
+		*claims = c;
+		c = NULL;
+	}
+	json_decref(c);
+	return err;
+}

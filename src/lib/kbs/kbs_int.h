@@ -34,4 +34,10 @@ int kbs_ecdsa_raw_to_der(uint8_t **der, size_t *der_len, const uint8_t *raw, siz
 /* Compact JWS signing input "b64(header).b64(payload)" signed with key. */
 int kbs_jws_sign(char **out, const char *alg, const json_t *header, const json_t *claims, const EVP_PKEY *key);
 
+/* Verifies a compact JWS ("Bearer " prefix allowed) signed by key: EdDSA for
+ * an Ed25519 key, ES256 for a P-256 key; the header may hold only
+ * header_members. *claims gets the claims object; times are not checked. */
+int kbs_jwt_verify(json_t **claims, const char *tok, const EVP_PKEY *key, const char *const *header_members,
+                   const char *what);
+
 #endif
