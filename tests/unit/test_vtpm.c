@@ -355,6 +355,41 @@ static void test_tdx_tampering(void **state)
 	cocoon_vtpm_evidence_free(ev);
 }
 
+/* With collateral the DCAP verifier decides; the vectors' TDX collateral is for another FMSPC. */
+static void test_tdx_with_collateral(void **state)
+{
+	nonce_t n = nonce_text("challenge");
+	cocoon_vtpm_evidence *ev;
+	cocoon_collateral *coll = NULL;
+	cocoon_verifier *v = NULL;
+	cocoon_vtpm_inputs in = COCOON_VTPM_INPUTS_INIT;
+	cocoon_verify_options o = COCOON_VERIFY_OPTIONS_INIT;
+	cocoon_vtpm_claims c;
+	cocoon_result r;
+	size_t len;
+	uint8_t *json;
+	(void)state;
+	REQUIRE_AZURE();
+
+	json = cocoon_test_vector("tdx/collateral.json", &len);
+	assert_non_null(json);
+	assert_int_equal(cocoon_collateral_from_json(&coll, (const char *)json, len), 0);
+	assert_int_equal(cocoon_verifier_new(&v, NULL), 0);
+	ev = load("azure-vtpm/tdx/evidence-v1.json", COCOON_VTPM_FORMAT_AZ_TDX);
+	in.nonce = n.nonce;
+	in.nonce_len = n.nonce_len;
+	in.tdx_collateral = coll;
+	o.at = COCOON_TEST_AT_TDX;
+	assert_int_equal(cocoon_verifier_verify_vtpm(&r, &c, v, ev, &in, &o), 0);
+	assert_check(&r, COCOON_CHECK_FMSPC);
+	assert_non_null(strstr(r.reason, "00806f050000"));
+	assert_false(c.hw_verified);
+	cocoon_vtpm_evidence_free(ev);
+	cocoon_verifier_free(v);
+	cocoon_collateral_free(coll);
+	free(json);
+}
+
 /* ------------------------------------------------------------ tampering */
 
 static cocoon_vtpm_evidence *v2(void) { return load("azure-vtpm/snp/evidence-v2.json", COCOON_VTPM_FORMAT_AZ_SNP); }
@@ -692,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_hcl_parse_all),
 		cmocka_unit_test(test_tdx_unverified_tcb),
 		cmocka_unit_test(test_tdx_tampering),
+		cmocka_unit_test(test_tdx_with_collateral),
 		cmocka_unit_test(test_tamper_hcl),
 		cmocka_unit_test(test_tamper_quote),
 		cmocka_unit_test(test_user_data),

@@ -185,8 +185,10 @@ int cocoon_verifier_verify_vtpm_json(cocoon_result *result, cocoon_vtpm_claims *
 	err = cocoon_vtpm_evidence_parse(&ev, format, json, len);
 	if (err == COCOON_EFORMAT) {
 		memset(result, 0, sizeof(*result));
-		if (claims)
+		if (claims) {
 			memset(claims, 0, sizeof(*claims));
+			claims->format = format;
+		}
 		result->tee = format == COCOON_VTPM_FORMAT_AZ_SNP ? COCOON_TEE_SNP : COCOON_TEE_TDX;
 		result->verified_at = opts && opts->at ? opts->at : time(NULL);
 		cocoon_fail(&f, COCOON_CHECK_VTPM_EVIDENCE_FORMAT, "%s", cocoon_error_last()->message);
