@@ -102,6 +102,12 @@ typedef struct {
 COCOON_API int cocoon_vtpm_evidence_parse(cocoon_vtpm_evidence **out, cocoon_vtpm_format format, const char *json,
                                           size_t len);
 COCOON_API void cocoon_vtpm_evidence_free(cocoon_vtpm_evidence *e);
+/*
+ * Writes evidence as the current attesters do (v2: base64url with padding
+ * for the HCL report, VCEK and TD quote, hex for the TPM quote), whatever
+ * e->version says. Caller frees.
+ */
+COCOON_API int cocoon_vtpm_evidence_to_json(char **out, const cocoon_vtpm_evidence *e);
 
 /*
  * What the verifier knows besides the evidence. Initialise with

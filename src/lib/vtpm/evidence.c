@@ -218,3 +218,70 @@ int cocoon_vtpm_format_parse(cocoon_vtpm_format *out, const char *name)
 		return cocoon_error_set(COCOON_EINVAL, "format \"%s\": expected az-snp-vtpm or az-tdx-vtpm", name);
 	return 0;
 }
+
+/* base64url keeping the '=' padding (serde_with Base64<UrlSafe>). */
+static json_t *b64url_padded(const uint8_t *p, size_t n)
+{
+	char *s = NULL;
+	json_t *v;
+
+	if (cocoon_base64_encode(&s, p, n) != 0)
+		return NULL;
+	for (char *c = s; *c; c++)
+		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+	v = json_string(s);
+	free(s);
+	return v;
+}
+
+static json_t *hex_string(const uint8_t *p, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+	json_t *v;
+
+	if (!s)
+		return NULL;
+	cocoon_hex_encode(s, p, n);
+	v = json_string(s);
+	free(s);
+	return v;
+}
+
+static void put(int *bad, json_t *o, const char *k, json_t *v)
+{
+	if (!v || json_object_set_new(o, k, v) < 0)
+		*bad = 1;
+}
+
+int cocoon_vtpm_evidence_to_json(char **out, const cocoon_vtpm_evidence *e)
+{
+	json_t *root = json_object(), *q = json_object(), *pcrs = json_array();
+	int bad = !root || !q || !pcrs, err = 0;
+
+	if (!out || !e)
+		return cocoon_error_set(COCOON_EINVAL, "cocoon_vtpm_evidence_to_json: NULL argument");
+	*out = NULL;
+	for (size_t i = 0; !bad && i < e->n_pcrs; i++)
+		if (json_array_append_new(pcrs, hex_string(e->pcrs[i], 32)) < 0)
+			bad = 1;
+	put(&bad, q, "signature", hex_string(e->quote_sig, e->quote_sig_len));
+	put(&bad, q, "message", hex_string(e->quote_msg, e->quote_msg_len));
+	put(&bad, q, "pcrs", pcrs);
+	pcrs = NULL;
+	put(&bad, root, "version", json_integer(2));
+	put(&bad, root, "tpm_quote", q);
+	q = NULL;
+	put(&bad, root, "hcl_report", b64url_padded(e->hcl_report, e->hcl_report_len));
+	if (e->format == COCOON_VTPM_FORMAT_AZ_SNP)
+		put(&bad, root, "vcek", b64url_padded(e->vcek, e->vcek_len));
+	else
+		put(&bad, root, "td_quote", b64url_padded(e->td_quote, e->td_quote_len));
+	if (bad)
+		err = cocoon_error_set(COCOON_ENOMEM, "evidence JSON: out of memory");
+	else if (!(*out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+		err = cocoon_error_set(COCOON_ENOMEM, "evidence JSON: out of memory");
+	json_decref(root);
+	json_decref(q);
+	json_decref(pcrs);
+	return err;
+}
