@@ -196,6 +196,39 @@ COCOON_API int cocoon_vtpm_claims_to_json(void *json_object, const cocoon_vtpm_c
  */
 COCOON_API int cocoon_vtpm_result_to_json(char **out, const cocoon_result *r, const cocoon_vtpm_claims *c);
 
+/*
+ * Collection on an Azure CVM guest through the vTPM (tpm2-tss ESAPI): writes
+ * the report data to NV 0x01400002, waits for the paravisor to refresh the
+ * HCL report, reads it from NV 0x01400001 (owner auth), quotes SHA-256 PCRs
+ * 0..23 with the AK at 0x81000003 (its own scheme, RSASSA-SHA256) and reads
+ * the PCR values. Initialise with COCOON_VTPM_COLLECT_OPTIONS_INIT.
+ */
+typedef struct {
+	unsigned int version;
+	const char *tcti;              /* NULL: "device:/dev/tpmrm0"; e.g. "swtpm:host=127.0.0.1,port=2321" */
+	const uint8_t *report_data;    /* 1..64 bytes: NV 0x01400002 and the quote's extraData, as given */
+	size_t report_data_len;
+	unsigned int refresh_delay_ms; /* between the NV write and the HCL read; 0: none */
+	const uint8_t *vcek;           /* az-snp-vtpm: the VCEK, DER or PEM (IMDS THIM is not fetched) */
+	size_t vcek_len;
+} cocoon_vtpm_collect_options;
+
+#define COCOON_VTPM_COLLECT_OPTIONS_VERSION 1
+#define COCOON_VTPM_REFRESH_DELAY_MS 3000 /* what guest-components waits */
+#define COCOON_VTPM_COLLECT_OPTIONS_INIT \
+	{ .version = COCOON_VTPM_COLLECT_OPTIONS_VERSION, .refresh_delay_ms = COCOON_VTPM_REFRESH_DELAY_MS }
+
+#define COCOON_VTPM_NV_HCL_REPORT 0x01400001u
+#define COCOON_VTPM_NV_REPORT_DATA 0x01400002u
+#define COCOON_VTPM_AK_HANDLE 0x81000003u
+
+/*
+ * Collects v2 evidence; the format follows the HCL report type. TDX needs
+ * the TD quote from IMDS, which is not implemented (COCOON_EUNSUPPORTED).
+ * Errors name the TPM command and its response code.
+ */
+COCOON_API int cocoon_vtpm_collect(cocoon_vtpm_evidence **out, const cocoon_vtpm_collect_options *o);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,9 @@ int cocoon_cmd_evidence(int argc, char **argv);
 int cocoon_cmd_verify_vtpm(int argc, char **argv);
 /* 1 when a verify command line asks for an Azure vTPM format. */
 int cocoon_cli_wants_vtpm(int argc, char **argv);
+/* "cocoon evidence --provider vtpm" (cmd_evidence_vtpm.c), and whether argv asks for it. */
+int cocoon_cmd_evidence_vtpm(int argc, char **argv);
+int cocoon_cli_wants_vtpm_evidence(int argc, char **argv);
 /* "cocoon sim az-snp-vtpm" (cmd_sim_vtpm.c). */
 int cocoon_cmd_sim_vtpm(int argc, char **argv);
 

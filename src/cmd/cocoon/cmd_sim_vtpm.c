@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/pem.h>
 #include "cocoon/vtpm.h"
 #include "common/util.h"
 #include "sim/vtpm_sim.h"
@@ -10,15 +11,17 @@
 
 static const char usage[] =
 	"usage: cocoon sim az-snp-vtpm --nonce HEX [--measurement HEX] [--hash sha256|sha384|sha512]\n"
-	"                              [--vm-id ID] [--no-secure-boot] -o FILE DIR\n"
+	"                              [--vm-id ID] [--no-secure-boot] [--ak-pub PEM] -o FILE DIR\n"
 	"\n"
 	"Writes az-snp-vtpm evidence (v2 JSON): an HCL report (at most 2048 bytes, so it fits a\n"
 	"swtpm NV index) wrapping an SNP report signed by DIR's simulated VCEK, runtime claims\n"
 	"with a simulated vTPM AK (DIR/azure/ak-key.pem, made on first use) and user-data = the\n"
 	"nonce, and a TPM2 quote by that AK over 24 SHA-256 PCRs with extraData = the nonce.\n"
+	"With --ak-pub, FILE gets only the HCL report (binary) for that AK, e.g. a TPM's, to store\n"
+	"in NV 0x01400001 (tests use swtpm in place of the Azure vTPM).\n"
 	"Verify with: cocoon verify --format az-snp-vtpm --evidence FILE --nonce HEX --trust-sim DIR\n";
 
-enum { A_NONCE = 256, A_MEASUREMENT, A_HASH, A_VMID, A_NO_SB, A_OUT, A_HELP };
+enum { A_NONCE = 256, A_MEASUREMENT, A_HASH, A_VMID, A_NO_SB, A_OUT, A_HELP, A_AK_PUB };
 
 static int parse_hash(uint32_t *out, const char *s)
 {
@@ -39,15 +42,18 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 		{ "nonce", required_argument, NULL, A_NONCE },   { "measurement", required_argument, NULL, A_MEASUREMENT },
 		{ "hash", required_argument, NULL, A_HASH },     { "vm-id", required_argument, NULL, A_VMID },
 		{ "no-secure-boot", no_argument, NULL, A_NO_SB }, { "output", required_argument, NULL, A_OUT },
-		{ "help", no_argument, NULL, A_HELP },           { NULL, 0, NULL, 0 }
+		{ "help", no_argument, NULL, A_HELP },           { "ak-pub", required_argument, NULL, A_AK_PUB },
+		{ NULL, 0, NULL, 0 }
 	};
 	cocoon_sim_vtpm_params p = { .secure_boot = 1 };
 	cocoon_sim_snp_pki *pki = NULL;
 	EVP_PKEY *ak = NULL;
 	uint8_t *nonce = NULL, measurement[48];
 	size_t nonce_len = 0;
-	const char *out = NULL;
+	const char *out = NULL, *ak_pub = NULL;
 	char *json = NULL;
+	uint8_t *hcl = NULL;
+	size_t hcl_len = 0;
 	int c, rc = COCOON_EXIT_USAGE;
 
 	optind = 1;
@@ -73,6 +79,7 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 			break;
 		case A_VMID: p.vm_unique_id = optarg; break;
 		case A_NO_SB: p.secure_boot = 0; break;
+		case A_AK_PUB: ak_pub = optarg; break;
 		case 'o':
 		case A_OUT: out = optarg; break;
 		case A_HELP: fputs(usage, stdout); rc = 0; goto done;
@@ -86,6 +93,24 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 	}
 	p.nonce = nonce;
 	p.nonce_len = nonce_len;
+	if (ak_pub) {
+		FILE *f = fopen(ak_pub, "rb");
+		if (f) {
+			ak = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+			fclose(f);
+		}
+		if (!ak || !EVP_PKEY_is_a(ak, "RSA")) {
+			rc = cocoon_cli_error("--ak-pub %s: not an RSA public key in PEM", ak_pub);
+			goto done;
+		}
+		if (cocoon_sim_snp_pki_load(&pki, argv[optind]) != 0 ||
+		    cocoon_sim_az_snp_hcl(&hcl, &hcl_len, pki, ak, &p) != 0 || cocoon_file_write(out, hcl, hcl_len) != 0) {
+			rc = cocoon_cli_error("sim az-snp-vtpm: %s", cocoon_error_last()->message);
+			goto done;
+		}
+		rc = 0;
+		goto done;
+	}
 	if (cocoon_sim_snp_pki_load(&pki, argv[optind]) != 0 || cocoon_sim_vtpm_ak(&ak, argv[optind]) != 0 ||
 	    cocoon_sim_az_snp_evidence(&json, pki, ak, &p) != 0 ||
 	    cocoon_file_write(out, (const uint8_t *)json, strlen(json)) != 0) {
@@ -95,6 +120,7 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 	rc = 0;
 done:
 	free(json);
+	free(hcl);
 	free(nonce);
 	EVP_PKEY_free(ak);
 	cocoon_sim_snp_pki_free(pki);

@@ -259,17 +259,15 @@ static void sim_pcrs(uint8_t pcrs[24][32])
 	}
 }
 
-int cocoon_sim_az_snp_evidence(char **out, const cocoon_sim_snp_pki *pki, EVP_PKEY *ak,
-                               const cocoon_sim_vtpm_params *p)
+int cocoon_sim_az_snp_hcl(uint8_t **out, size_t *out_len, const cocoon_sim_snp_pki *pki, EVP_PKEY *ak,
+                          const cocoon_sim_vtpm_params *p)
 {
-	cocoon_vtpm_evidence ev = { .format = COCOON_VTPM_FORMAT_AZ_SNP, .version = 2 };
 	cocoon_sim_snp_report_params q;
 	cocoon_hcl_report h = { 0 };
-	uint8_t report[COCOON_SNP_REPORT_SIZE], digest[64], pcrs[24][32];
-	uint8_t *der = NULL;
+	uint8_t report[COCOON_SNP_REPORT_SIZE], digest[64];
 	char *var = NULL;
 	size_t n;
-	int der_len, err;
+	int err;
 
 	*out = NULL;
 	h.hash_type = p->hash_type ? p->hash_type : COCOON_HCL_HASH_SHA256;
@@ -288,9 +286,24 @@ int cocoon_sim_az_snp_evidence(char **out, const cocoon_sim_snp_pki *pki, EVP_PK
 	q.vmpl = 0;
 	if (p->measurement)
 		memcpy(q.measurement, p->measurement, 48);
-	if ((err = cocoon_sim_snp_report(report, pki, &q)) != 0 ||
-	    (err = cocoon_sim_hcl_report(&ev.hcl_report, &ev.hcl_report_len, report, sizeof(report),
-	                                 COCOON_HCL_REPORT_TYPE_SNP, h.hash_type, h.var_data, h.var_data_len)) != 0)
+	if ((err = cocoon_sim_snp_report(report, pki, &q)) == 0)
+		err = cocoon_sim_hcl_report(out, out_len, report, sizeof(report), COCOON_HCL_REPORT_TYPE_SNP, h.hash_type,
+		                            h.var_data, h.var_data_len);
+done:
+	free(var);
+	return err;
+}
+
+int cocoon_sim_az_snp_evidence(char **out, const cocoon_sim_snp_pki *pki, EVP_PKEY *ak,
+                               const cocoon_sim_vtpm_params *p)
+{
+	cocoon_vtpm_evidence ev = { .format = COCOON_VTPM_FORMAT_AZ_SNP, .version = 2 };
+	uint8_t pcrs[24][32];
+	uint8_t *der = NULL;
+	int der_len, err;
+
+	*out = NULL;
+	if ((err = cocoon_sim_az_snp_hcl(&ev.hcl_report, &ev.hcl_report_len, pki, ak, p)) != 0)
 		goto done;
 	sim_pcrs(pcrs);
 	if ((err = cocoon_sim_vtpm_quote(&ev, ak, p->nonce, p->nonce_len, (const uint8_t(*)[32])pcrs)) != 0)
@@ -303,7 +316,6 @@ int cocoon_sim_az_snp_evidence(char **out, const cocoon_sim_snp_pki *pki, EVP_PK
 	ev.vcek_len = (size_t)der_len;
 	err = cocoon_vtpm_evidence_to_json(out, &ev);
 done:
-	free(var);
 	free(ev.hcl_report);
 	free(ev.quote_msg);
 	free(ev.quote_sig);

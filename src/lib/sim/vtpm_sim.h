@@ -39,6 +39,10 @@ int cocoon_sim_hcl_report(uint8_t **out, size_t *out_len, const uint8_t *hw, siz
 int cocoon_sim_vtpm_quote(cocoon_vtpm_evidence *ev, EVP_PKEY *ak, const uint8_t *nonce, size_t nonce_len,
                           const uint8_t pcrs[24][32]);
 
+/* The HCL report alone, for an AK that lives elsewhere (a TPM: only its public key is read). */
+int cocoon_sim_az_snp_hcl(uint8_t **out, size_t *out_len, const cocoon_sim_snp_pki *pki, EVP_PKEY *ak,
+                          const cocoon_sim_vtpm_params *p);
+
 /* The whole az-snp-vtpm evidence (v2 JSON) from the sim SNP platform and AK. Caller frees. */
 int cocoon_sim_az_snp_evidence(char **out, const cocoon_sim_snp_pki *pki, EVP_PKEY *ak,
                                const cocoon_sim_vtpm_params *p);
