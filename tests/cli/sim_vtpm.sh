@@ -29,6 +29,16 @@ n=$(jq -r .hcl_report "$tmp/sha256.json" | tr '_-' '/+' | base64 -d | wc -c)
 check "untrusted" "$tmp/v.json" '.verdict=="reject" and .simulated==false and (.failed_check|startswith("snp_") or .=="simulation_root")'
 "$bin" verify --json --format az-snp-vtpm --evidence "$tmp/sha256.json" --nonce 00 --trust-sim "$tmp/sim" > "$tmp/v.json" 2>/dev/null
 check "replay" "$tmp/v.json" '.verdict=="reject" and .failed_check=="vtpm_nonce"'
+# TDX: the TD quote by the sim QE verifies fully with the sim collateral, so the TCB status is decided.
+"$bin" sim az-tdx-vtpm --nonce "$nonce" --measurement "$m" -o "$tmp/tdx.json" "$tmp/sim" && ok || bad "sim az-tdx-vtpm"
+"$bin" verify --json --format az-tdx-vtpm --evidence "$tmp/tdx.json" --nonce "$nonce" --trust-sim "$tmp/sim" > "$tmp/v.json" 2>/dev/null && ok || bad "tdx verify --trust-sim"
+check "tdx claims" "$tmp/v.json" ".verdict==\"accept\" and .tee==\"tdx\" and .status==\"UpToDate\" and .tcb_status_verified and .claims.mrtd==\"$m\" and .claims.vtpm.format==\"az-tdx-vtpm\" and .claims.vtpm.report_data==\"$nonce\""
+"$bin" verify --json --format az-tdx-vtpm --evidence "$tmp/tdx.json" --nonce "$nonce" > "$tmp/v.json" 2>/dev/null
+check "tdx untrusted" "$tmp/v.json" '.verdict=="reject" and (.failed_check=="pck_chain" or .failed_check=="simulation_root") and (.tcb_status_verified|not)'
+# RTMR0 of the TD quote (body offset 328, after the 48-byte header) no longer matches the TDREPORT.
+jq -c --arg q "$(jq -r .td_quote "$tmp/tdx.json" | tr '_-' '/+' | base64 -d | xxd -p -c 100000 | sed -E 's/^(.{752})(.)/\1f/' | xxd -r -p | base64 -w0 | tr '/+' '_-')" '.td_quote=$q' "$tmp/tdx.json" > "$tmp/tdx-bad.json"
+"$bin" verify --json --format az-tdx-vtpm --evidence "$tmp/tdx-bad.json" --nonce "$nonce" --trust-sim "$tmp/sim" > "$tmp/v.json" 2>/dev/null
+check "tdx RTMR0 mismatch" "$tmp/v.json" '.verdict=="reject" and .failed_check=="td_report_mismatch" and (.reason|test("RTMR0"))'
 "$bin" sim az-snp-vtpm --nonce "$nonce" --hash md5 -o "$tmp/x.json" "$tmp/sim" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--hash md5 is a usage error"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

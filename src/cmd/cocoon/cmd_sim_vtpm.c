@@ -1,4 +1,4 @@
-/* cocoon sim az-snp-vtpm: simulated Azure CVM evidence (development and tests). */
+/* cocoon sim az-snp-vtpm|az-tdx-vtpm: simulated Azure CVM evidence (development and tests). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,20 +6,24 @@
 #include <openssl/pem.h>
 #include "cocoon/vtpm.h"
 #include "common/util.h"
+#include "sim/sim_dir.h"
 #include "sim/vtpm_sim.h"
 #include "cli.h"
 
 static const char usage[] =
-	"usage: cocoon sim az-snp-vtpm --nonce HEX [--measurement HEX] [--hash sha256|sha384|sha512]\n"
+	"usage: cocoon sim az-snp-vtpm|az-tdx-vtpm --nonce HEX [--measurement HEX] [--hash sha256|sha384|sha512]\n"
 	"                              [--vm-id ID] [--no-secure-boot] [--ak-pub PEM] -o FILE DIR\n"
 	"\n"
 	"Writes az-snp-vtpm evidence (v2 JSON): an HCL report (at most 2048 bytes, so it fits a\n"
 	"swtpm NV index) wrapping an SNP report signed by DIR's simulated VCEK, runtime claims\n"
 	"with a simulated vTPM AK (DIR/azure/ak-key.pem, made on first use) and user-data = the\n"
 	"nonce, and a TPM2 quote by that AK over 24 SHA-256 PCRs with extraData = the nonce.\n"
+	"az-tdx-vtpm: the HCL report wraps a TDREPORT, and td_quote is a quote of the same TD\n"
+	"body by DIR's simulated TD QE (--measurement sets MRTD).\n"
 	"With --ak-pub, FILE gets only the HCL report (binary) for that AK, e.g. a TPM's, to store\n"
 	"in NV 0x01400001 (tests use swtpm in place of the Azure vTPM).\n"
-	"Verify with: cocoon verify --format az-snp-vtpm --evidence FILE --nonce HEX --trust-sim DIR\n";
+	"Verify with: cocoon verify --format az-snp-vtpm|az-tdx-vtpm --evidence FILE --nonce HEX\n"
+	"             --trust-sim DIR\n";
 
 enum { A_NONCE = 256, A_MEASUREMENT, A_HASH, A_VMID, A_NO_SB, A_OUT, A_HELP, A_AK_PUB };
 
@@ -47,6 +51,8 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 	};
 	cocoon_sim_vtpm_params p = { .secure_boot = 1 };
 	cocoon_sim_snp_pki *pki = NULL;
+	cocoon_sim_pki *intel = NULL;
+	int tdx = strcmp(argv[0], "az-tdx-vtpm") == 0;
 	EVP_PKEY *ak = NULL;
 	uint8_t *nonce = NULL, measurement[48];
 	size_t nonce_len = 0;
@@ -88,11 +94,25 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 	}
 	if (optind + 1 != argc || !nonce || !out) {
 		fputs(usage, stderr);
-		rc = cocoon_cli_error("sim az-snp-vtpm: --nonce HEX, -o FILE and one DIR are required");
+		rc = cocoon_cli_error("sim %s: --nonce HEX, -o FILE and one DIR are required", argv[0]);
 		goto done;
 	}
 	p.nonce = nonce;
 	p.nonce_len = nonce_len;
+	if (ak_pub && tdx) {
+		rc = cocoon_cli_error("sim az-tdx-vtpm: --ak-pub is for az-snp-vtpm only");
+		goto done;
+	}
+	if (tdx) {
+		if (cocoon_sim_pki_load(&intel, argv[optind]) != 0 || cocoon_sim_vtpm_ak(&ak, argv[optind]) != 0 ||
+		    cocoon_sim_az_tdx_evidence(&json, intel, ak, &p) != 0 ||
+		    cocoon_file_write(out, (const uint8_t *)json, strlen(json)) != 0) {
+			rc = cocoon_cli_error("sim az-tdx-vtpm: %s", cocoon_error_last()->message);
+			goto done;
+		}
+		rc = 0;
+		goto done;
+	}
 	if (ak_pub) {
 		FILE *f = fopen(ak_pub, "rb");
 		if (f) {
@@ -124,5 +144,6 @@ done:
 	free(nonce);
 	EVP_PKEY_free(ak);
 	cocoon_sim_snp_pki_free(pki);
+	cocoon_sim_pki_free(intel);
 	return rc;
 }

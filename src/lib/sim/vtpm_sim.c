@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 #include "cocoon/sim.h"
@@ -320,5 +321,78 @@ done:
 	free(ev.quote_msg);
 	free(ev.quote_sig);
 	OPENSSL_free(der);
+	return err;
+}
+
+/* A TDREPORT with the quote body's fields and consistent TEE_TCB_INFO / TDINFO hashes (MAC: random). */
+static int sim_tdreport(uint8_t t[COCOON_HCL_TD_REPORT_SIZE], const cocoon_sim_quote_params *q)
+{
+	memset(t, 0, COCOON_HCL_TD_REPORT_SIZE);
+	t[0] = 0x81; /* REPORTTYPE: TDX */
+	memcpy(t + 16, q->tee_tcb_svn, 16);     /* CPUSVN stand-in */
+	memcpy(t + TDREPORT_OFF_REPORT_DATA, q->report_data, 64);
+	if (RAND_bytes(t + 224, 32) != 1)
+		return cocoon_error_set_openssl(COCOON_EINTERNAL, "simulated TDREPORT MAC");
+	memset(t + TDREPORT_OFF_TEE_TCB_INFO, 0xff, 8); /* VALID */
+	memcpy(t + 264, q->tee_tcb_svn, 16);
+	memcpy(t + 280, q->mr_seam, 48);
+	memcpy(t + 328, q->mr_signer_seam, 48);
+	memcpy(t + 376, q->seam_attributes, 8);
+	memcpy(t + 384, q->tee_tcb_svn2, 16);
+	memcpy(t + 512, q->td_attributes, 8);
+	memcpy(t + 520, q->xfam, 8);
+	memcpy(t + 528, q->mr_td, 48);
+	memcpy(t + 576, q->mr_config_id, 48);
+	memcpy(t + 624, q->mr_owner, 48);
+	memcpy(t + 672, q->mr_owner_config, 48);
+	memcpy(t + 720, q->rtmr, 4 * 48);
+	memcpy(t + 912, q->mr_service_td, 48);
+	if (!EVP_Digest(t + TDREPORT_OFF_TEE_TCB_INFO, TDREPORT_TEE_TCB_INFO_LEN, t + TDREPORT_OFF_TCB_INFO_HASH, NULL,
+	                EVP_sha384(), NULL) ||
+	    !EVP_Digest(t + TDREPORT_OFF_TD_INFO, TDREPORT_TD_INFO_LEN, t + TDREPORT_OFF_TD_INFO_HASH, NULL, EVP_sha384(),
+	                NULL))
+		return cocoon_error_set_openssl(COCOON_EINTERNAL, "simulated TDREPORT hashes");
+	return 0;
+}
+
+int cocoon_sim_az_tdx_evidence(char **out, const cocoon_sim_pki *pki, EVP_PKEY *ak, const cocoon_sim_vtpm_params *p)
+{
+	cocoon_vtpm_evidence ev = { .format = COCOON_VTPM_FORMAT_AZ_TDX, .version = 2 };
+	cocoon_sim_quote_params q;
+	cocoon_hcl_report h = { 0 };
+	uint8_t tdreport[COCOON_HCL_TD_REPORT_SIZE], digest[64], pcrs[24][32];
+	char *var = NULL;
+	size_t n;
+	int err;
+
+	*out = NULL;
+	h.hash_type = p->hash_type ? p->hash_type : COCOON_HCL_HASH_SHA256;
+	if (h.hash_type > COCOON_HCL_HASH_SHA512 || !p->nonce || !p->nonce_len || p->nonce_len > 64)
+		return cocoon_error_set(COCOON_EINVAL, "simulated az-tdx-vtpm: hash type 1..3 and a 1..64-byte nonce");
+	if ((err = cocoon_sim_vtpm_runtime_claims(&var, ak, p)) != 0)
+		goto done;
+	h.var_data = (const uint8_t *)var;
+	h.var_data_len = strlen(var);
+	if ((err = cocoon_hcl_var_data_digest(digest, &n, &h)) != 0)
+		goto done;
+	/* The TD quote IMDS would make from the TDREPORT: same body, REPORTDATA binding the claims. */
+	cocoon_sim_quote_params_init(&q, 4, 2);
+	memcpy(q.report_data, digest, n);
+	if (p->measurement)
+		memcpy(q.mr_td, p->measurement, 48);
+	if ((err = sim_tdreport(tdreport, &q)) != 0 ||
+	    (err = cocoon_sim_hcl_report(&ev.hcl_report, &ev.hcl_report_len, tdreport, sizeof(tdreport),
+	                                 COCOON_HCL_REPORT_TYPE_TDX, h.hash_type, h.var_data, h.var_data_len)) != 0 ||
+	    (err = cocoon_sim_quote(&ev.td_quote, &ev.td_quote_len, pki, &q)) != 0)
+		goto done;
+	sim_pcrs(pcrs);
+	if ((err = cocoon_sim_vtpm_quote(&ev, ak, p->nonce, p->nonce_len, (const uint8_t(*)[32])pcrs)) == 0)
+		err = cocoon_vtpm_evidence_to_json(out, &ev);
+done:
+	free(var);
+	free(ev.hcl_report);
+	free(ev.quote_msg);
+	free(ev.quote_sig);
+	free(ev.td_quote);
 	return err;
 }

@@ -1,6 +1,6 @@
 /*
  * Simulated Azure confidential VM: an HCL report wrapping a simulated SNP
- * report (signed by the sim VCEK), runtime claims carrying a simulated vTPM
+ * report (signed by the sim VCEK) or TDREPORT (with a sim TD quote), runtime claims carrying a simulated vTPM
  * AK, and a TPM2 quote by that AK, as az-snp-vtpm evidence v2. Small enough
  * (at most COCOON_SIM_VTPM_MAX_HCL bytes) for a 2048-byte swtpm NV index.
  * The AK lives in DIR/azure/ak-key.pem (RSA-2048, mode 0600), made on first use.
@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <openssl/evp.h>
 #include "cocoon/vtpm.h"
+#include "sim/dcap_sim.h"
 #include "sim/snp_sim.h"
 
 #define COCOON_SIM_VTPM_MAX_HCL 2048
@@ -46,5 +47,11 @@ int cocoon_sim_az_snp_hcl(uint8_t **out, size_t *out_len, const cocoon_sim_snp_p
 /* The whole az-snp-vtpm evidence (v2 JSON) from the sim SNP platform and AK. Caller frees. */
 int cocoon_sim_az_snp_evidence(char **out, const cocoon_sim_snp_pki *pki, EVP_PKEY *ak,
                                const cocoon_sim_vtpm_params *p);
+
+/*
+ * az-tdx-vtpm evidence: a TDREPORT (consistent hashes, random MAC) in the HCL
+ * report and the TD quote made from it by the sim QE (measurement -> MRTD).
+ */
+int cocoon_sim_az_tdx_evidence(char **out, const cocoon_sim_pki *pki, EVP_PKEY *ak, const cocoon_sim_vtpm_params *p);
 
 #endif

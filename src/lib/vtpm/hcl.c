@@ -56,14 +56,14 @@ int cocoon_hcl_parse(cocoon_hcl_report *out, cocoon_failure *f, const uint8_t *b
 		                   "0x4D4: the report is truncated",
 		                   n, len - COCOON_HCL_VAR_DATA_OFFSET);
 	/* The two redundant sizes must agree with it, or two parsers could disagree on the claims. */
-	if (out->data_size != HCL_IGVM_FIXED + n)
+	if ((uint64_t)out->data_size != (uint64_t)HCL_IGVM_FIXED + n)
 		return cocoon_fail(f, COCOON_CHECK_HCL_REPORT_FORMAT,
-		                   "HCL IGVM data size (offset 0x4C0) is %u, expected %u (20 + variable data size %u)",
-		                   out->data_size, HCL_IGVM_FIXED + n, n);
-	if (out->report_size != (uint32_t)COCOON_HCL_MIN_SIZE + n)
+		                   "HCL IGVM data size (offset 0x4C0) is %u, expected %llu (20 + variable data size %u)",
+		                   out->data_size, (unsigned long long)HCL_IGVM_FIXED + n, n);
+	if ((uint64_t)out->report_size != (uint64_t)COCOON_HCL_MIN_SIZE + n)
 		return cocoon_fail(f, COCOON_CHECK_HCL_REPORT_FORMAT,
-		                   "HCL report size (offset 0x008) is %u, expected %u (1236 + variable data size %u)",
-		                   out->report_size, (uint32_t)COCOON_HCL_MIN_SIZE + n, n);
+		                   "HCL report size (offset 0x008) is %u, expected %llu (1236 + variable data size %u)",
+		                   out->report_size, (unsigned long long)COCOON_HCL_MIN_SIZE + n, n);
 	if (n == 0)
 		return cocoon_fail(f, COCOON_CHECK_HCL_REPORT_FORMAT,
 		                   "HCL variable data is empty: the runtime claims (and the vTPM key) are missing");

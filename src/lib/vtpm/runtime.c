@@ -115,9 +115,11 @@ static int parse_ak(cocoon_runtime_claims *out, cocoon_failure *f, json_t *root)
 		                   cocoon_error_last()->message);
 	if ((len = i2d_PUBKEY(out->ak, &der)) <= 0)
 		return cocoon_error_set_openssl(COCOON_EINTERNAL, "encoding the vTPM key");
-	EVP_Digest(der, (size_t)len, out->ak_spki_sha256, NULL, EVP_sha256(), NULL);
+	err = EVP_Digest(der, (size_t)len, out->ak_spki_sha256, NULL, EVP_sha256(), NULL) == 1
+	              ? 0
+	              : cocoon_error_set_openssl(COCOON_EINTERNAL, "hashing the vTPM key");
 	OPENSSL_free(der);
-	return 0;
+	return err;
 }
 
 static int get_bool(cocoon_vtpm_bool *out, cocoon_failure *f, json_t *cfg, const char *key)

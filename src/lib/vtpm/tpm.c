@@ -101,6 +101,9 @@ static int check_selection(cocoon_failure *f, cocoon_vtpm_claims *c, const TPMS_
 		return cocoon_fail(f, COCOON_CHECK_VTPM_PCR_SELECTION,
 		                   "TPM quote selects the PCR bank of algorithm 0x%04x, expected SHA-256 (0x000b)",
 		                   (unsigned)s->hash);
+	if (s->sizeofSelect > sizeof(s->pcrSelect))
+		return cocoon_fail(f, COCOON_CHECK_VTPM_PCR_SELECTION, "TPM quote PCR bitmap is %u bytes, over %zu",
+		                   (unsigned)s->sizeofSelect, sizeof(s->pcrSelect));
 	for (unsigned i = 0; i < s->sizeofSelect * 8u; i++) {
 		if (!(s->pcrSelect[i / 8] & (1u << (i % 8))))
 			continue;
