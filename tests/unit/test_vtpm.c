@@ -658,8 +658,8 @@ static void test_evidence_json(void **state)
 	json_t *root;
 	static const char *const bad[] = {
 		"", "[]", "{\"version\":3,\"hcl_report\":\"AA==\"}", "{\"version\":\"2\"}",
-		"{\"version\":1,\"tpm_quote\":{\"signature\":\"zz\",\"message\":\"00\",\"pcrs\":[]},\"hcl_report\":\"AA\","
-		"\"vcek\":\"AA\"}",
+		("{\"version\":1,\"tpm_quote\":{\"signature\":\"zz\",\"message\":\"00\",\"pcrs\":[]},"
+		 "\"hcl_report\":\"AA\",\"vcek\":\"AA\"}"),
 		"{\"quote\":{\"signature\":[1,256],\"message\":[1],\"pcrs\":[[1]]},\"report\":[1],\"vcek\":\"x\"}",
 		"{\"quote\":{\"signature\":[1],\"message\":[1],\"pcrs\":[[1]]},\"report\":[1],\"vcek\":\"x\"}",
 		"{\"version\":1,\"version\":2}",
