@@ -53,6 +53,9 @@ tamper '.quote.message[44] = 0'
 expect 1 '.failed_check=="vtpm_quote_signature"' -- "${snp[@]}" --evidence "$tmp/t.json" --nonce $challenge
 tamper '.quote.message[0] = 0'
 expect 1 '.failed_check=="vtpm_quote_format"' -- "${snp[@]}" --evidence "$tmp/t.json" --nonce $challenge
+tamper '.quote.message[84] = 9'   # pcrSelect.sizeofSelect: libtss2-mu refuses it (and must not log)
+expect 1 '.failed_check=="vtpm_quote_format"' -- "${snp[@]}" --evidence "$tmp/t.json" --nonce $challenge
+grep -q "ERROR:marshal" "$tmp/err" && bad "libtss2-mu logging must be silenced" || ok
 tamper '.quote.pcrs[0][0] = ((.quote.pcrs[0][0] + 1) % 256)'
 expect 1 '.failed_check=="vtpm_pcr_digest"' -- "${snp[@]}" --evidence "$tmp/t.json" --nonce $challenge
 tamper '.report[422] = 0'

@@ -235,6 +235,9 @@ int cocoon_cmd_verify_vtpm(int argc, char **argv)
 
 	if ((rc = parse_args(&a, argc, argv)) != 0)
 		return rc < 0 ? 0 : rc;
+	/* libtss2-mu logs every malformed structure on stderr; the verdict already says what was wrong.
+	 * A TSS2_LOG the user set wins. */
+	setenv("TSS2_LOG", "marshal+none", 0);
 	if (cocoon_vtpm_format_parse(&fmt, a.format) != 0)
 		return cocoon_cli_error("--format: %s", cocoon_error_last()->message);
 	if ((rc = load_files(&f, &a, fmt == COCOON_VTPM_FORMAT_AZ_TDX)) != 0 || (rc = load_policy(&policy, &a)) != 0)
