@@ -209,9 +209,12 @@ typedef struct {
 	const uint8_t *report_data;    /* 1..64 bytes: NV 0x01400002 and the quote's extraData, as given */
 	size_t report_data_len;
 	unsigned int refresh_delay_ms; /* between the NV write and the HCL read; 0: none */
-	const uint8_t *vcek;           /* az-snp-vtpm: the VCEK, DER or PEM (IMDS THIM is not fetched) */
+	const uint8_t *vcek;           /* az-snp-vtpm: the VCEK, DER or PEM; NULL: fetched from IMDS THIM */
 	size_t vcek_len;
+	const char *imds_thim_url;     /* NULL: COCOON_VTPM_IMDS_THIM_URL (tests point it at loopback) */
 } cocoon_vtpm_collect_options;
+
+#define COCOON_VTPM_IMDS_THIM_URL "http://169.254.169.254/metadata/THIM/amd/certification"
 
 #define COCOON_VTPM_COLLECT_OPTIONS_VERSION 1
 #define COCOON_VTPM_REFRESH_DELAY_MS 3000 /* what guest-components waits */

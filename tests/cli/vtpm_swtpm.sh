@@ -57,9 +57,37 @@ other=$(printf '%096x' 7)
 "$bin" evidence --provider vtpm --tcti "$tcti" --report-data $other --vcek "$tmp/sim/amd/vcek.pem" --refresh-delay-ms 0 -o "$tmp/ev2.json" 2>/dev/null && ok || bad "second collection"
 "$bin" verify --json --format az-snp-vtpm --evidence "$tmp/ev2.json" --nonce $other --trust-sim "$tmp/sim" > "$tmp/v.json" 2>/dev/null
 check "stale HCL report" "$tmp/v.json" '.verdict=="reject" and .failed_check=="vtpm_user_data"'
-# No VCEK, no TPM.
-"$bin" evidence --provider vtpm --tcti "$tcti" --report-data $nonce --refresh-delay-ms 0 -o "$tmp/x.json" 2>"$tmp/err"
-[ $? -eq 3 ] && grep -q "VCEK" "$tmp/err" && ok || bad "a missing VCEK must exit 3 and say so"
+# The VCEK from IMDS THIM: a loopback stand-in that answers only with the "Metadata: true" header.
+cat > "$tmp/imds.py" <<'PY'
+import http.server, json, sys
+vcek, chain, portfile = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.path == "/metadata/THIM/amd/certification" and self.headers.get("Metadata") == "true"
+        body = json.dumps({"vcekCert": vcek, "certificateChain": chain}).encode() if ok else b"{}"
+        self.send_response(200 if ok else 400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(portfile, "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+/usr/bin/python3 "$tmp/imds.py" "$tmp/sim/amd/vcek.pem" "$tmp/sim/amd/chain.pem" "$tmp/imds.port" 2>"$tmp/imds.err" & imds_pid=$!
+for i in $(seq 50); do [ -s "$tmp/imds.port" ] && break; sleep 0.1; done
+imds="http://127.0.0.1:$(cat "$tmp/imds.port")/metadata/THIM/amd/certification"
+"$bin" evidence --provider vtpm --tcti "$tcti" --report-data $nonce --imds-url "$imds" --refresh-delay-ms 0 -o "$tmp/ev3.json" 2>"$tmp/err" && ok || { bad "VCEK from IMDS"; cat "$tmp/err" "$tmp/imds.err"; }
+"$bin" verify --json --format az-snp-vtpm --evidence "$tmp/ev3.json" --nonce $nonce --trust-sim "$tmp/sim" > "$tmp/v.json" 2>/dev/null
+check "IMDS VCEK evidence" "$tmp/v.json" '.verdict=="accept"'
+"$bin" evidence --provider vtpm --tcti "$tcti" --report-data $nonce --imds-url "${imds%certification}nothing" --refresh-delay-ms 0 -o "$tmp/x.json" 2>"$tmp/err"
+[ $? -eq 3 ] && grep -q "IMDS" "$tmp/err" && ok || bad "an IMDS error must exit 3 and say so"
+kill $imds_pid 2>/dev/null
+# No VCEK source, no TPM.
+"$bin" evidence --provider vtpm --tcti "$tcti" --report-data $nonce --imds-url http://127.0.0.1:1/x --refresh-delay-ms 0 -o "$tmp/x.json" 2>"$tmp/err"
+[ $? -eq 3 ] && grep -q "VCEK" "$tmp/err" && ok || bad "an unreachable IMDS must exit 3 and say what to pass"
 "$bin" evidence --provider vtpm --tcti "swtpm:host=127.0.0.1,port=1" --report-data $nonce --refresh-delay-ms 0 -o "$tmp/x.json" 2>"$tmp/err"
 [ $? -eq 3 ] && ok || bad "an unreachable TPM must exit 3"
 echo "$pass passed, $fail failed"

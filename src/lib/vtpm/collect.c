@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <jansson.h>
+#include <openssl/http.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
@@ -17,6 +20,8 @@
 
 #define DEFAULT_TCTI "device:/dev/tpmrm0"
 #define NV_CHUNK 512 /* below every TPM's NV_BUFFER_MAX (swtpm: 1024) */
+#define IMDS_MAX_RESPONSE (64 * 1024)
+#define IMDS_TIMEOUT_S 10
 
 typedef struct {
 	TSS2_TCTI_CONTEXT *tcti;
@@ -208,8 +213,7 @@ static int take_vcek(cocoon_vtpm_evidence *ev, const uint8_t *vcek, size_t len)
 	int n;
 
 	if (!vcek || !len)
-		return cocoon_error_set(COCOON_EINVAL, "vTPM: az-snp-vtpm evidence needs the VCEK (fetching it from "
-		                                       "IMDS THIM is not implemented): pass it from a file");
+		return cocoon_error_set(COCOON_EINVAL, "vTPM: az-snp-vtpm evidence needs the VCEK");
 	if (cocoon_cert_parse(&x, vcek, len) != 0)
 		return cocoon_error_set(COCOON_EFORMAT, "vTPM: VCEK: %s", cocoon_error_last()->message);
 	/* v1+ evidence carries DER. */
@@ -230,6 +234,74 @@ static void sleep_ms(unsigned int ms)
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) != 0)
 		;
+}
+
+/*
+ * The VCEK from Azure IMDS (THIM): GET with "Metadata: true", plain HTTP to
+ * the link-local address and never through a proxy; the answer is
+ * {"vcekCert": PEM, "certificateChain": PEM}. Only the VCEK is kept: the
+ * verifier pins the AMD roots itself.
+ */
+static int fetch_thim_vcek(uint8_t **out, size_t *out_len, const char *url)
+{
+	STACK_OF(CONF_VALUE) *hdr = NULL;
+	BIO *resp = NULL;
+	cocoon_buf body = { 0 };
+	json_t *root = NULL;
+	const char *pem;
+	char chunk[4096];
+	int n, err = 0;
+
+	*out = NULL;
+	if (!X509V3_add_value("Metadata", "true", &hdr))
+		return cocoon_error_set(COCOON_ENOMEM, "vTPM: out of memory");
+	resp = OSSL_HTTP_get(url, "" /* never a proxy */, NULL, NULL, NULL, NULL, NULL, 0, hdr, NULL, 0, IMDS_MAX_RESPONSE,
+	                     IMDS_TIMEOUT_S);
+	if (!resp) {
+		err = cocoon_error_set_openssl(COCOON_EIO, "vTPM: GET %.200s (IMDS THIM, for the VCEK) failed; pass the "
+		                                           "VCEK from a file instead",
+		                               url);
+		goto done;
+	}
+	/* A non-ASN.1 answer is streamed from a non-blocking socket: retry until EOF, within the timeout. */
+	for (time_t deadline = time(NULL) + IMDS_TIMEOUT_S;;) {
+		n = BIO_read(resp, chunk, sizeof(chunk));
+		if (n > 0) {
+			if (body.len + (size_t)n > IMDS_MAX_RESPONSE) {
+				err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS answer exceeds %d bytes",
+				                       IMDS_MAX_RESPONSE);
+				goto done;
+			}
+			if ((err = cocoon_buf_append(&body, chunk, (size_t)n)) != 0)
+				goto done;
+			continue;
+		}
+		if (!BIO_should_retry(resp))
+			break;
+		if (time(NULL) > deadline) {
+			err = cocoon_error_set(COCOON_EIO, "vTPM: IMDS at %.200s did not finish its answer in %d s", url,
+			                       IMDS_TIMEOUT_S);
+			goto done;
+		}
+		sleep_ms(5);
+	}
+	root = json_loadb((const char *)body.data, body.len, 0, NULL);
+	if (!(pem = json_string_value(json_object_get(root, "vcekCert")))) {
+		err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS THIM answer from %.200s has no \"vcekCert\"",
+		                       url);
+		goto done;
+	}
+	if (!(*out = (uint8_t *)strdup(pem))) {
+		err = cocoon_error_set(COCOON_ENOMEM, "vTPM: out of memory");
+		goto done;
+	}
+	*out_len = strlen(pem);
+done:
+	json_decref(root);
+	cocoon_buf_free(&body);
+	BIO_free_all(resp);
+	sk_CONF_VALUE_pop_free(hdr, X509V3_conf_free);
+	return err;
 }
 
 int cocoon_vtpm_collect(cocoon_vtpm_evidence **out, const cocoon_vtpm_collect_options *o)
@@ -268,7 +340,18 @@ int cocoon_vtpm_collect(cocoon_vtpm_evidence **out, const cocoon_vtpm_collect_op
 		goto done;
 	}
 	ev->format = COCOON_VTPM_FORMAT_AZ_SNP;
-	if ((err = take_vcek(ev, o->vcek, o->vcek_len)) != 0)
+	if (!o->vcek) {
+		uint8_t *pem = NULL;
+		size_t pem_len = 0;
+		if ((err = fetch_thim_vcek(&pem, &pem_len, o->imds_thim_url ? o->imds_thim_url : COCOON_VTPM_IMDS_THIM_URL)) !=
+		    0)
+			goto done;
+		err = take_vcek(ev, pem, pem_len);
+		free(pem);
+	} else {
+		err = take_vcek(ev, o->vcek, o->vcek_len);
+	}
+	if (err != 0)
 		goto done;
 	*out = ev;
 	ev = NULL;
