@@ -212,9 +212,11 @@ typedef struct {
 	const uint8_t *vcek;           /* az-snp-vtpm: the VCEK, DER or PEM; NULL: fetched from IMDS THIM */
 	size_t vcek_len;
 	const char *imds_thim_url;     /* NULL: COCOON_VTPM_IMDS_THIM_URL (tests point it at loopback) */
+	const char *imds_tdquote_url;  /* az-tdx-vtpm; NULL: COCOON_VTPM_IMDS_TDQUOTE_URL */
 } cocoon_vtpm_collect_options;
 
 #define COCOON_VTPM_IMDS_THIM_URL "http://169.254.169.254/metadata/THIM/amd/certification"
+#define COCOON_VTPM_IMDS_TDQUOTE_URL "http://169.254.169.254/acc/tdquote"
 
 #define COCOON_VTPM_COLLECT_OPTIONS_VERSION 1
 #define COCOON_VTPM_REFRESH_DELAY_MS 3000 /* what guest-components waits */
@@ -226,9 +228,10 @@ typedef struct {
 #define COCOON_VTPM_AK_HANDLE 0x81000003u
 
 /*
- * Collects v2 evidence; the format follows the HCL report type. TDX needs
- * the TD quote from IMDS, which is not implemented (COCOON_EUNSUPPORTED).
- * Errors name the TPM command and its response code.
+ * Collects v2 evidence; the format follows the HCL report type. SNP: the
+ * VCEK from o->vcek or IMDS THIM; TDX: the TD quote that IMDS makes from the
+ * HCL report's TDREPORT. Errors name the TPM command and its response code,
+ * or the IMDS call.
  */
 COCOON_API int cocoon_vtpm_collect(cocoon_vtpm_evidence **out, const cocoon_vtpm_collect_options *o);
 

@@ -7,11 +7,16 @@
 # verify --format az-snp-vtpm --trust-sim` accepts it.
 set -uo pipefail
 bin=${COCOON_BIN:?}/cocoon
-for t in swtpm tpm2_createprimary tpm2_evictcontrol tpm2_readpublic tpm2_nvdefine tpm2_nvwrite tpm2_nvread tpm2_pcrextend tpm2_flushcontext; do
+for t in swtpm tpm2_createprimary tpm2_evictcontrol tpm2_readpublic tpm2_nvdefine tpm2_nvundefine tpm2_nvwrite tpm2_nvread tpm2_pcrextend tpm2_flushcontext; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed (Debian swtpm, tpm2-tools)"; exit 77; }
 done
 tmp=$(mktemp -d)
-cleanup() { [ -f "$tmp/swtpm.pid" ] && kill "$(cat "$tmp/swtpm.pid")" 2>/dev/null; rm -rf "$tmp"; }
+imds_pid=
+cleanup() {
+  [ -f "$tmp/swtpm.pid" ] && kill "$(cat "$tmp/swtpm.pid")" 2>/dev/null
+  [ -n "$imds_pid" ] && kill "$imds_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
@@ -59,24 +64,33 @@ other=$(printf '%096x' 7)
 check "stale HCL report" "$tmp/v.json" '.verdict=="reject" and .failed_check=="vtpm_user_data"'
 # The VCEK from IMDS THIM: a loopback stand-in that answers only with the "Metadata: true" header.
 cat > "$tmp/imds.py" <<'PY'
-import http.server, json, sys
-vcek, chain, portfile = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3]
+import base64, http.server, json, sys
+d, portfile = sys.argv[1], sys.argv[2]
+rd = lambda n: open(d + "/" + n, "rb").read()
 class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        ok = self.path == "/metadata/THIM/amd/certification" and self.headers.get("Metadata") == "true"
-        body = json.dumps({"vcekCert": vcek, "certificateChain": chain}).encode() if ok else b"{}"
+    def answer(self, ok, obj):
+        body = json.dumps(obj if ok else {}).encode()
         self.send_response(200 if ok else 400)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+    def do_GET(self):
+        ok = self.path == "/metadata/THIM/amd/certification" and self.headers.get("Metadata") == "true"
+        self.answer(ok, {"vcekCert": rd("sim/amd/vcek.pem").decode(), "certificateChain": rd("sim/amd/chain.pem").decode()})
+    def do_POST(self):
+        req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        # IMDS quotes the TDREPORT it is sent: it must be the one in the HCL report.
+        ok = (self.path == "/acc/tdquote" and self.headers.get("Metadata") == "true"
+              and base64.b64decode(req["report"]) == rd("hcl-tdx.bin")[0x20:0x420])
+        self.answer(ok, {"quote": base64.urlsafe_b64encode(rd("tdq.bin")).decode().rstrip("=")})
     def log_message(self, *a):
         pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
 open(portfile, "w").write(str(s.server_address[1]))
 s.serve_forever()
 PY
-/usr/bin/python3 "$tmp/imds.py" "$tmp/sim/amd/vcek.pem" "$tmp/sim/amd/chain.pem" "$tmp/imds.port" 2>"$tmp/imds.err" & imds_pid=$!
+/usr/bin/python3 "$tmp/imds.py" "$tmp" "$tmp/imds.port" 2>"$tmp/imds.err" & imds_pid=$!
 for i in $(seq 50); do [ -s "$tmp/imds.port" ] && break; sleep 0.1; done
 imds="http://127.0.0.1:$(cat "$tmp/imds.port")/metadata/THIM/amd/certification"
 "$bin" evidence --provider vtpm --tcti "$tcti" --report-data $nonce --imds-url "$imds" --refresh-delay-ms 0 -o "$tmp/ev3.json" 2>"$tmp/err" && ok || { bad "VCEK from IMDS"; cat "$tmp/err" "$tmp/imds.err"; }
@@ -84,11 +98,18 @@ imds="http://127.0.0.1:$(cat "$tmp/imds.port")/metadata/THIM/amd/certification"
 check "IMDS VCEK evidence" "$tmp/v.json" '.verdict=="accept"'
 "$bin" evidence --provider vtpm --tcti "$tcti" --report-data $nonce --imds-url "${imds%certification}nothing" --refresh-delay-ms 0 -o "$tmp/x.json" 2>"$tmp/err"
 [ $? -eq 3 ] && grep -q "IMDS" "$tmp/err" && ok || bad "an IMDS error must exit 3 and say so"
-kill $imds_pid 2>/dev/null
 # No VCEK source, no TPM.
 "$bin" evidence --provider vtpm --tcti "$tcti" --report-data $nonce --imds-url http://127.0.0.1:1/x --refresh-delay-ms 0 -o "$tmp/x.json" 2>"$tmp/err"
 [ $? -eq 3 ] && grep -q "VCEK" "$tmp/err" && ok || bad "an unreachable IMDS must exit 3 and say what to pass"
 "$bin" evidence --provider vtpm --tcti "swtpm:host=127.0.0.1,port=1" --report-data $nonce --refresh-delay-ms 0 -o "$tmp/x.json" 2>"$tmp/err"
 [ $? -eq 3 ] && ok || bad "an unreachable TPM must exit 3"
+# TDX: the HCL report holds a TDREPORT; the TD quote comes from IMDS for exactly that TDREPORT.
+"$bin" sim az-tdx-vtpm --ak-pub "$tmp/akpub.pem" --nonce $nonce --td-quote-out "$tmp/tdq.bin" -o "$tmp/hcl-tdx.bin" "$tmp/sim" && ok || bad "sim TDX HCL report for the swtpm AK"
+q tpm2_nvundefine 0x01400001 -C o
+q tpm2_nvdefine 0x01400001 -C o -s "$(stat -c %s "$tmp/hcl-tdx.bin")" -a "ownerread|ownerwrite"
+q tpm2_nvwrite 0x01400001 -C o -i "$tmp/hcl-tdx.bin"
+"$bin" evidence --provider vtpm --tcti "$tcti" --report-data $nonce --imds-tdquote-url "http://127.0.0.1:$(cat "$tmp/imds.port")/acc/tdquote" --refresh-delay-ms 0 -o "$tmp/evt.json" 2>"$tmp/err" && ok || { bad "TDX evidence through swtpm and IMDS"; cat "$tmp/err"; }
+"$bin" verify --json --format az-tdx-vtpm --evidence "$tmp/evt.json" --nonce $nonce --trust-sim "$tmp/sim" > "$tmp/v.json" 2>/dev/null && ok || bad "verify TDX swtpm evidence"
+check "TDX claims" "$tmp/v.json" ".verdict==\"accept\" and .tee==\"tdx\" and .tcb_status_verified and .claims.vtpm.report_data==\"$nonce\" and .claims.vtpm.tpm.pcr08==\"bddaccb9c52249e97a31baea61b7d91be8221a16e703d92148d04fb8e9c1dfdd\""
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -14,6 +14,7 @@
 
 static const char usage[] =
 	"usage: cocoon evidence --provider vtpm --report-data HEX [--vcek FILE | --imds-url URL]\n"
+	"                       [--imds-tdquote-url URL]\n"
 	"                       [--tcti CONF] [--refresh-delay-ms N] -o FILE\n"
 	"\n"
 	"Azure confidential VM (az-snp-vtpm): writes HEX (1..64 bytes, used as given) to vTPM NV\n"
@@ -21,6 +22,8 @@ static const char usage[] =
 	"it from NV 0x01400001, quotes SHA-256 PCRs 0..23 with the AK at 0x81000003 (nonce = HEX)\n"
 	"and writes v2 evidence JSON. The VCEK comes from --vcek FILE, else from Azure IMDS THIM\n"
 	"(--imds-url URL, default " COCOON_VTPM_IMDS_THIM_URL ").\n"
+	"az-tdx-vtpm (the HCL report holds a TDREPORT): the TD quote comes from IMDS\n"
+	"(--imds-tdquote-url URL, default " COCOON_VTPM_IMDS_TDQUOTE_URL ").\n"
 	"--tcti: tpm2-tss TCTI (default device:/dev/tpmrm0; tests: swtpm:host=...,port=...).\n"
 	"Exit codes: 0 evidence written, 2 usage error, 3 no evidence (the vTPM failed).\n";
 
@@ -34,7 +37,7 @@ int cocoon_cli_wants_vtpm_evidence(int argc, char **argv)
 	return 0;
 }
 
-enum { V_PROVIDER = 256, V_RD, V_VCEK, V_TCTI, V_DELAY, V_OUT, V_HELP, V_IMDS };
+enum { V_PROVIDER = 256, V_RD, V_VCEK, V_TCTI, V_DELAY, V_OUT, V_HELP, V_IMDS, V_IMDS_TDQ };
 
 int cocoon_cmd_evidence_vtpm(int argc, char **argv)
 {
@@ -43,6 +46,7 @@ int cocoon_cmd_evidence_vtpm(int argc, char **argv)
 		{ "vcek", required_argument, NULL, V_VCEK },         { "tcti", required_argument, NULL, V_TCTI },
 		{ "refresh-delay-ms", required_argument, NULL, V_DELAY }, { "output", required_argument, NULL, V_OUT },
 		{ "help", no_argument, NULL, V_HELP },               { "imds-url", required_argument, NULL, V_IMDS },
+		{ "imds-tdquote-url", required_argument, NULL, V_IMDS_TDQ },
 		{ NULL, 0, NULL, 0 }
 	};
 	cocoon_vtpm_collect_options o = COCOON_VTPM_COLLECT_OPTIONS_INIT;
@@ -69,6 +73,7 @@ int cocoon_cmd_evidence_vtpm(int argc, char **argv)
 		case V_VCEK: vcek_path = optarg; break;
 		case V_TCTI: o.tcti = optarg; break;
 		case V_IMDS: o.imds_thim_url = optarg; break;
+		case V_IMDS_TDQ: o.imds_tdquote_url = optarg; break;
 		case V_DELAY:
 			delay = strtol(optarg, &end, 10);
 			if (*end || delay < 0 || delay > 60000) {

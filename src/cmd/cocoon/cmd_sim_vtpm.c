@@ -21,11 +21,12 @@ static const char usage[] =
 	"az-tdx-vtpm: the HCL report wraps a TDREPORT, and td_quote is a quote of the same TD\n"
 	"body by DIR's simulated TD QE (--measurement sets MRTD).\n"
 	"With --ak-pub, FILE gets only the HCL report (binary) for that AK, e.g. a TPM's, to store\n"
-	"in NV 0x01400001 (tests use swtpm in place of the Azure vTPM).\n"
+	"in NV 0x01400001 (tests use swtpm in place of the Azure vTPM); az-tdx-vtpm then also\n"
+	"writes the TD quote to --td-quote-out FILE (what IMDS would answer).\n"
 	"Verify with: cocoon verify --format az-snp-vtpm|az-tdx-vtpm --evidence FILE --nonce HEX\n"
 	"             --trust-sim DIR\n";
 
-enum { A_NONCE = 256, A_MEASUREMENT, A_HASH, A_VMID, A_NO_SB, A_OUT, A_HELP, A_AK_PUB };
+enum { A_NONCE = 256, A_MEASUREMENT, A_HASH, A_VMID, A_NO_SB, A_OUT, A_HELP, A_AK_PUB, A_TDQ_OUT };
 
 static int parse_hash(uint32_t *out, const char *s)
 {
@@ -40,6 +41,20 @@ static int parse_hash(uint32_t *out, const char *s)
 	return 0;
 }
 
+static int load_ak_pub(EVP_PKEY **out, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+
+	*out = NULL;
+	if (f) {
+		*out = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (!*out || !EVP_PKEY_is_a(*out, "RSA"))
+		return cocoon_cli_error("--ak-pub %s: not an RSA public key in PEM", path);
+	return 0;
+}
+
 int cocoon_cmd_sim_vtpm(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -47,6 +62,7 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 		{ "hash", required_argument, NULL, A_HASH },     { "vm-id", required_argument, NULL, A_VMID },
 		{ "no-secure-boot", no_argument, NULL, A_NO_SB }, { "output", required_argument, NULL, A_OUT },
 		{ "help", no_argument, NULL, A_HELP },           { "ak-pub", required_argument, NULL, A_AK_PUB },
+		{ "td-quote-out", required_argument, NULL, A_TDQ_OUT },
 		{ NULL, 0, NULL, 0 }
 	};
 	cocoon_sim_vtpm_params p = { .secure_boot = 1 };
@@ -56,7 +72,7 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 	EVP_PKEY *ak = NULL;
 	uint8_t *nonce = NULL, measurement[48];
 	size_t nonce_len = 0;
-	const char *out = NULL, *ak_pub = NULL;
+	const char *out = NULL, *ak_pub = NULL, *td_quote_out = NULL;
 	char *json = NULL;
 	uint8_t *hcl = NULL;
 	size_t hcl_len = 0;
@@ -86,6 +102,7 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 		case A_VMID: p.vm_unique_id = optarg; break;
 		case A_NO_SB: p.secure_boot = 0; break;
 		case A_AK_PUB: ak_pub = optarg; break;
+		case A_TDQ_OUT: td_quote_out = optarg; break;
 		case 'o':
 		case A_OUT: out = optarg; break;
 		case A_HELP: fputs(usage, stdout); rc = 0; goto done;
@@ -99,8 +116,24 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 	}
 	p.nonce = nonce;
 	p.nonce_len = nonce_len;
-	if (ak_pub && tdx) {
-		rc = cocoon_cli_error("sim az-tdx-vtpm: --ak-pub is for az-snp-vtpm only");
+	if (ak_pub && tdx && !td_quote_out) {
+		rc = cocoon_cli_error("sim az-tdx-vtpm --ak-pub: --td-quote-out FILE is required (the quote IMDS serves)");
+		goto done;
+	}
+	if (tdx && ak_pub) {
+		uint8_t *tdq = NULL;
+		size_t tdq_len = 0;
+		if ((rc = load_ak_pub(&ak, ak_pub)) != 0)
+			goto done;
+		if (cocoon_sim_pki_load(&intel, argv[optind]) != 0 ||
+		    cocoon_sim_az_tdx_hcl(&hcl, &hcl_len, &tdq, &tdq_len, intel, ak, &p) != 0 ||
+		    cocoon_file_write(out, hcl, hcl_len) != 0 || cocoon_file_write(td_quote_out, tdq, tdq_len) != 0) {
+			free(tdq);
+			rc = cocoon_cli_error("sim az-tdx-vtpm: %s", cocoon_error_last()->message);
+			goto done;
+		}
+		free(tdq);
+		rc = 0;
 		goto done;
 	}
 	if (tdx) {
@@ -114,15 +147,8 @@ int cocoon_cmd_sim_vtpm(int argc, char **argv)
 		goto done;
 	}
 	if (ak_pub) {
-		FILE *f = fopen(ak_pub, "rb");
-		if (f) {
-			ak = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-			fclose(f);
-		}
-		if (!ak || !EVP_PKEY_is_a(ak, "RSA")) {
-			rc = cocoon_cli_error("--ak-pub %s: not an RSA public key in PEM", ak_pub);
+		if ((rc = load_ak_pub(&ak, ak_pub)) != 0)
 			goto done;
-		}
 		if (cocoon_sim_snp_pki_load(&pki, argv[optind]) != 0 ||
 		    cocoon_sim_az_snp_hcl(&hcl, &hcl_len, pki, ak, &p) != 0 || cocoon_file_write(out, hcl, hcl_len) != 0) {
 			rc = cocoon_cli_error("sim az-snp-vtpm: %s", cocoon_error_last()->message);

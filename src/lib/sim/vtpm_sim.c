@@ -355,17 +355,17 @@ static int sim_tdreport(uint8_t t[COCOON_HCL_TD_REPORT_SIZE], const cocoon_sim_q
 	return 0;
 }
 
-int cocoon_sim_az_tdx_evidence(char **out, const cocoon_sim_pki *pki, EVP_PKEY *ak, const cocoon_sim_vtpm_params *p)
+int cocoon_sim_az_tdx_hcl(uint8_t **hcl, size_t *hcl_len, uint8_t **td_quote, size_t *td_quote_len,
+                          const cocoon_sim_pki *pki, EVP_PKEY *ak, const cocoon_sim_vtpm_params *p)
 {
-	cocoon_vtpm_evidence ev = { .format = COCOON_VTPM_FORMAT_AZ_TDX, .version = 2 };
 	cocoon_sim_quote_params q;
 	cocoon_hcl_report h = { 0 };
-	uint8_t tdreport[COCOON_HCL_TD_REPORT_SIZE], digest[64], pcrs[24][32];
+	uint8_t tdreport[COCOON_HCL_TD_REPORT_SIZE], digest[64];
 	char *var = NULL;
 	size_t n;
 	int err;
 
-	*out = NULL;
+	*hcl = *td_quote = NULL;
 	h.hash_type = p->hash_type ? p->hash_type : COCOON_HCL_HASH_SHA256;
 	if (h.hash_type > COCOON_HCL_HASH_SHA512 || !p->nonce || !p->nonce_len || p->nonce_len > 64)
 		return cocoon_error_set(COCOON_EINVAL, "simulated az-tdx-vtpm: hash type 1..3 and a 1..64-byte nonce");
@@ -381,15 +381,31 @@ int cocoon_sim_az_tdx_evidence(char **out, const cocoon_sim_pki *pki, EVP_PKEY *
 	if (p->measurement)
 		memcpy(q.mr_td, p->measurement, 48);
 	if ((err = sim_tdreport(tdreport, &q)) != 0 ||
-	    (err = cocoon_sim_hcl_report(&ev.hcl_report, &ev.hcl_report_len, tdreport, sizeof(tdreport),
-	                                 COCOON_HCL_REPORT_TYPE_TDX, h.hash_type, h.var_data, h.var_data_len)) != 0 ||
-	    (err = cocoon_sim_quote(&ev.td_quote, &ev.td_quote_len, pki, &q)) != 0)
+	    (err = cocoon_sim_hcl_report(hcl, hcl_len, tdreport, sizeof(tdreport), COCOON_HCL_REPORT_TYPE_TDX,
+	                                 h.hash_type, h.var_data, h.var_data_len)) != 0 ||
+	    (err = cocoon_sim_quote(td_quote, td_quote_len, pki, &q)) != 0) {
+		free(*hcl);
+		*hcl = NULL;
+	}
+done:
+	free(var);
+	return err;
+}
+
+int cocoon_sim_az_tdx_evidence(char **out, const cocoon_sim_pki *pki, EVP_PKEY *ak, const cocoon_sim_vtpm_params *p)
+{
+	cocoon_vtpm_evidence ev = { .format = COCOON_VTPM_FORMAT_AZ_TDX, .version = 2 };
+	uint8_t pcrs[24][32];
+	int err;
+
+	*out = NULL;
+	if ((err = cocoon_sim_az_tdx_hcl(&ev.hcl_report, &ev.hcl_report_len, &ev.td_quote, &ev.td_quote_len, pki, ak,
+	                                 p)) != 0)
 		goto done;
 	sim_pcrs(pcrs);
 	if ((err = cocoon_sim_vtpm_quote(&ev, ak, p->nonce, p->nonce_len, (const uint8_t(*)[32])pcrs)) == 0)
 		err = cocoon_vtpm_evidence_to_json(out, &ev);
 done:
-	free(var);
 	free(ev.hcl_report);
 	free(ev.quote_msg);
 	free(ev.quote_sig);

@@ -53,5 +53,8 @@ int cocoon_sim_az_snp_evidence(char **out, const cocoon_sim_snp_pki *pki, EVP_PK
  * report and the TD quote made from it by the sim QE (measurement -> MRTD).
  */
 int cocoon_sim_az_tdx_evidence(char **out, const cocoon_sim_pki *pki, EVP_PKEY *ak, const cocoon_sim_vtpm_params *p);
+/* The HCL report and TD quote alone, for an AK that lives elsewhere (a TPM). */
+int cocoon_sim_az_tdx_hcl(uint8_t **hcl, size_t *hcl_len, uint8_t **td_quote, size_t *td_quote_len,
+                          const cocoon_sim_pki *pki, EVP_PKEY *ak, const cocoon_sim_vtpm_params *p);
 
 #endif

@@ -15,6 +15,7 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
+#include "cocoon/token.h"
 #include "dcap/x509.h"
 #include "vtpm/vtpm_int.h"
 
@@ -236,71 +237,125 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
+/* Reads a streamed answer (non-blocking socket) to EOF, within the timeout and the size bound. */
+static int read_answer(cocoon_buf *body, BIO *resp, const char *url)
+{
+	char chunk[4096];
+	int n;
+
+	for (time_t deadline = time(NULL) + IMDS_TIMEOUT_S;;) {
+		n = BIO_read(resp, chunk, sizeof(chunk));
+		if (n > 0) {
+			if (body->len + (size_t)n > IMDS_MAX_RESPONSE)
+				return cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS answer exceeds %d bytes",
+				                        IMDS_MAX_RESPONSE);
+			if (cocoon_buf_append(body, chunk, (size_t)n) != 0)
+				return COCOON_ENOMEM;
+			continue;
+		}
+		if (!BIO_should_retry(resp))
+			return 0;
+		if (time(NULL) > deadline)
+			return cocoon_error_set(COCOON_EIO, "vTPM: IMDS at %.200s did not finish its answer in %d s", url,
+			                        IMDS_TIMEOUT_S);
+		sleep_ms(5);
+	}
+}
+
 /*
- * The VCEK from Azure IMDS (THIM): GET with "Metadata: true", plain HTTP to
- * the link-local address and never through a proxy; the answer is
- * {"vcekCert": PEM, "certificateChain": PEM}. Only the VCEK is kept: the
- * verifier pins the AMD roots itself.
+ * One IMDS call: GET, or POST of a JSON body, with "Metadata: true"; plain
+ * HTTP to the link-local address and never through a proxy. *out is the
+ * answer's JSON object.
  */
-static int fetch_thim_vcek(uint8_t **out, size_t *out_len, const char *url)
+static int imds_call(json_t **out, const char *url, const char *post_json, const char *what)
 {
 	STACK_OF(CONF_VALUE) *hdr = NULL;
-	BIO *resp = NULL;
+	char *host = NULL, *port = NULL, *path = NULL;
+	BIO *req = NULL, *resp = NULL;
 	cocoon_buf body = { 0 };
-	json_t *root = NULL;
-	const char *pem;
-	char chunk[4096];
-	int n, err = 0;
+	int ssl = 0, err = 0;
 
 	*out = NULL;
 	if (!X509V3_add_value("Metadata", "true", &hdr))
 		return cocoon_error_set(COCOON_ENOMEM, "vTPM: out of memory");
-	resp = OSSL_HTTP_get(url, "" /* never a proxy */, NULL, NULL, NULL, NULL, NULL, 0, hdr, NULL, 0, IMDS_MAX_RESPONSE,
-	                     IMDS_TIMEOUT_S);
-	if (!resp) {
-		err = cocoon_error_set_openssl(COCOON_EIO, "vTPM: GET %.200s (IMDS THIM, for the VCEK) failed; pass the "
-		                                           "VCEK from a file instead",
-		                               url);
+	if (!OSSL_HTTP_parse_url(url, &ssl, NULL, &host, &port, NULL, &path, NULL, NULL)) {
+		err = cocoon_error_set_openssl(COCOON_EINVAL, "vTPM: IMDS URL '%.200s' is not an http:// URL", url);
 		goto done;
 	}
-	/* A non-ASN.1 answer is streamed from a non-blocking socket: retry until EOF, within the timeout. */
-	for (time_t deadline = time(NULL) + IMDS_TIMEOUT_S;;) {
-		n = BIO_read(resp, chunk, sizeof(chunk));
-		if (n > 0) {
-			if (body.len + (size_t)n > IMDS_MAX_RESPONSE) {
-				err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS answer exceeds %d bytes",
-				                       IMDS_MAX_RESPONSE);
-				goto done;
-			}
-			if ((err = cocoon_buf_append(&body, chunk, (size_t)n)) != 0)
-				goto done;
-			continue;
-		}
-		if (!BIO_should_retry(resp))
-			break;
-		if (time(NULL) > deadline) {
-			err = cocoon_error_set(COCOON_EIO, "vTPM: IMDS at %.200s did not finish its answer in %d s", url,
-			                       IMDS_TIMEOUT_S);
-			goto done;
-		}
-		sleep_ms(5);
-	}
-	root = json_loadb((const char *)body.data, body.len, 0, NULL);
-	if (!(pem = json_string_value(json_object_get(root, "vcekCert")))) {
-		err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS THIM answer from %.200s has no \"vcekCert\"",
-		                       url);
-		goto done;
-	}
-	if (!(*out = (uint8_t *)strdup(pem))) {
+	if (post_json && !(req = BIO_new_mem_buf(post_json, (int)strlen(post_json)))) {
 		err = cocoon_error_set(COCOON_ENOMEM, "vTPM: out of memory");
 		goto done;
 	}
-	*out_len = strlen(pem);
+	resp = OSSL_HTTP_transfer(NULL, host, port, path, ssl, "" /* never a proxy */, NULL, NULL, NULL, NULL, NULL, 0,
+	                          hdr, post_json ? "application/json" : NULL, req, NULL, 0, IMDS_MAX_RESPONSE,
+	                          IMDS_TIMEOUT_S, 0);
+	if (!resp) {
+		err = cocoon_error_set_openssl(COCOON_EIO, "vTPM: %s %.200s (IMDS, for %s) failed", post_json ? "POST" : "GET",
+		                               url, what);
+		goto done;
+	}
+	if ((err = read_answer(&body, resp, url)) != 0)
+		goto done;
+	if (!json_is_object(*out = json_loadb((const char *)body.data, body.len, 0, NULL))) {
+		json_decref(*out);
+		*out = NULL;
+		err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS answer from %.200s is not a JSON object", url);
+	}
 done:
-	json_decref(root);
 	cocoon_buf_free(&body);
 	BIO_free_all(resp);
+	BIO_free(req);
+	OPENSSL_free(host);
+	OPENSSL_free(port);
+	OPENSSL_free(path);
 	sk_CONF_VALUE_pop_free(hdr, X509V3_conf_free);
+	return err;
+}
+
+/* The VCEK from THIM: {"vcekCert": PEM, "certificateChain": PEM}; the verifier pins the roots itself. */
+static int fetch_thim_vcek(uint8_t **out, size_t *out_len, const char *url)
+{
+	json_t *root = NULL;
+	const char *pem;
+	int err;
+
+	*out = NULL;
+	if ((err = imds_call(&root, url, NULL, "the VCEK; or pass it from a file")) != 0)
+		return err;
+	if (!(pem = json_string_value(json_object_get(root, "vcekCert"))))
+		err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS THIM answer from %.200s has no \"vcekCert\"", url);
+	else if (!(*out = (uint8_t *)strdup(pem)))
+		err = cocoon_error_set(COCOON_ENOMEM, "vTPM: out of memory");
+	else
+		*out_len = strlen(pem);
+	json_decref(root);
+	return err;
+}
+
+/* The TD quote IMDS makes from the TDREPORT: POST {"report": base64} -> {"quote": base64 or base64url}. */
+static int fetch_td_quote(cocoon_vtpm_evidence *ev, const uint8_t *tdreport, const char *url)
+{
+	char *b64 = NULL, *req = NULL;
+	const char *q;
+	json_t *root = NULL;
+	int err;
+
+	if ((err = cocoon_base64_encode(&b64, tdreport, COCOON_HCL_TD_REPORT_SIZE)) != 0)
+		return err;
+	if (asprintf(&req, "{\"report\":\"%s\"}", b64) < 0) {
+		free(b64);
+		return cocoon_error_set(COCOON_ENOMEM, "vTPM: out of memory");
+	}
+	free(b64);
+	if ((err = imds_call(&root, url, req, "the TD quote")) == 0) {
+		if (!(q = json_string_value(json_object_get(root, "quote"))))
+			err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS answer from %.200s has no \"quote\"", url);
+		else if (cocoon_b64_decode(&ev->td_quote, &ev->td_quote_len, q, strlen(q)) != 0 || !ev->td_quote_len)
+			err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS TD quote is not base64: %s",
+			                       cocoon_error_last()->message);
+	}
+	json_decref(root);
+	free(req);
 	return err;
 }
 
@@ -334,9 +389,12 @@ int cocoon_vtpm_collect(cocoon_vtpm_evidence **out, const cocoon_vtpm_collect_op
 		goto done;
 	}
 	if (h.report_type == COCOON_HCL_REPORT_TYPE_TDX) {
-		err = cocoon_error_set(COCOON_EUNSUPPORTED,
-		                       "vTPM: this is a TDX CVM; az-tdx-vtpm needs the TD quote from IMDS, which cocoon "
-		                       "does not fetch yet");
+		ev->format = COCOON_VTPM_FORMAT_AZ_TDX;
+		err = fetch_td_quote(ev, h.hw_report, o->imds_tdquote_url ? o->imds_tdquote_url : COCOON_VTPM_IMDS_TDQUOTE_URL);
+		if (err == 0) {
+			*out = ev;
+			ev = NULL;
+		}
 		goto done;
 	}
 	ev->format = COCOON_VTPM_FORMAT_AZ_SNP;
