@@ -134,11 +134,83 @@ static void test_refusals(void **state)
 	free(json);
 }
 
+/* Replaces the runtime claims with var, re-binding REPORT_DATA (the SNP signature is checked later). */
+static void set_claims(cocoon_vtpm_evidence *ev, const char *var)
+{
+	uint8_t hw[COCOON_HCL_HW_REPORT_SIZE], *hcl = NULL;
+	size_t len = 0;
+
+	memcpy(hw, ev->hcl_report + 0x20, sizeof(hw));
+	EVP_Digest(var, strlen(var), hw + 0x50, NULL, EVP_sha256(), NULL);
+	assert_int_equal(cocoon_sim_hcl_report(&hcl, &len, hw, sizeof(hw), COCOON_HCL_REPORT_TYPE_SNP,
+	                                       COCOON_HCL_HASH_SHA256, (const uint8_t *)var, strlen(var)), 0);
+	free(ev->hcl_report);
+	ev->hcl_report = hcl;
+	ev->hcl_report_len = len;
+}
+
+static void test_runtime_claims(void **state)
+{
+	static const char *const bad[] = {
+		"not json",
+		"[]",
+		"{\"keys\":[]}",
+		"{\"keys\":[{\"kid\":\"HCLEkPub\",\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"AQAB\"}]}",
+		"{\"keys\":[{\"kid\":\"HCLAkPub\",\"kty\":\"EC\",\"crv\":\"P-256\"}]}",
+		"{\"keys\":[{\"kid\":\"HCLAkPub\",\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"AQAB\"}]}", /* 17 bits */
+		"{\"keys\":[{\"kid\":\"HCLAkPub\",\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"!!\"}]}",
+		"{\"keys\":[],\"keys\":[]}",
+	};
+	char *json = make(COCOON_HCL_HASH_SHA256);
+	cocoon_vtpm_evidence *ev = NULL;
+	cocoon_result r;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cocoon_vtpm_evidence_parse(&ev, COCOON_VTPM_FORMAT_AZ_SNP, json, strlen(json)), 0);
+		set_claims(ev, bad[i]);
+		run(&r, NULL, trusting, ev);
+		if (r.accepted || r.failed_check != COCOON_CHECK_HCL_RUNTIME_CLAIMS)
+			fail_msg("claims %s: %s by %s (%s)", bad[i], r.accepted ? "accepted" : "rejected",
+			         cocoon_check_name(r.failed_check), r.reason);
+		cocoon_vtpm_evidence_free(ev);
+	}
+	/* The sim's own claims with one field broken at a time. */
+	{
+		cocoon_hcl_report h;
+		static const char *const edits[][2] = {
+			{ "\"secure-boot\":true", "\"secure-boot\":\"yes\"" },
+			{ "\"user-data\":\"", "\"user-data\":\"0" },
+			{ "\"kid\":\"HCLAkPub\"", "\"kid\":\"HCLAkPub\",\"kid\":\"x\"" },
+		};
+		for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+			char *var, *at, *edited;
+			assert_int_equal(cocoon_vtpm_evidence_parse(&ev, COCOON_VTPM_FORMAT_AZ_SNP, json, strlen(json)), 0);
+			assert_int_equal(cocoon_hcl_report_parse(&h, ev->hcl_report, ev->hcl_report_len), 0);
+			var = strndup((const char *)h.var_data, h.var_data_len);
+			at = strstr(var, edits[i][0]);
+			assert_non_null(at);
+			*at = '\0';
+			assert_true(asprintf(&edited, "%s%s%s", var, edits[i][1], at + strlen(edits[i][0])) > 0);
+			set_claims(ev, edited);
+			run(&r, NULL, trusting, ev);
+			if (r.accepted || r.failed_check != COCOON_CHECK_HCL_RUNTIME_CLAIMS)
+				fail_msg("edit %s: %s by %s (%s)", edits[i][1], r.accepted ? "accepted" : "rejected",
+				         cocoon_check_name(r.failed_check), r.reason);
+			free(var);
+			free(edited);
+			cocoon_vtpm_evidence_free(ev);
+		}
+	}
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_types),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_runtime_claims),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

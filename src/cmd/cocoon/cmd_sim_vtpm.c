@@ -55,121 +55,121 @@ static int load_ak_pub(EVP_PKEY **out, const char *path)
 	return 0;
 }
 
-int cocoon_cmd_sim_vtpm(int argc, char **argv)
+typedef struct {
+	cocoon_sim_vtpm_params p;
+	uint8_t *nonce;
+	uint8_t measurement[48];
+	const char *out, *ak_pub, *td_quote_out, *dir;
+	int tdx;
+} sim_args;
+
+static int parse_args(sim_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "nonce", required_argument, NULL, A_NONCE },   { "measurement", required_argument, NULL, A_MEASUREMENT },
 		{ "hash", required_argument, NULL, A_HASH },     { "vm-id", required_argument, NULL, A_VMID },
 		{ "no-secure-boot", no_argument, NULL, A_NO_SB }, { "output", required_argument, NULL, A_OUT },
 		{ "help", no_argument, NULL, A_HELP },           { "ak-pub", required_argument, NULL, A_AK_PUB },
-		{ "td-quote-out", required_argument, NULL, A_TDQ_OUT },
-		{ NULL, 0, NULL, 0 }
+		{ "td-quote-out", required_argument, NULL, A_TDQ_OUT }, { NULL, 0, NULL, 0 }
 	};
-	cocoon_sim_vtpm_params p = { .secure_boot = 1 };
-	cocoon_sim_snp_pki *pki = NULL;
-	cocoon_sim_pki *intel = NULL;
-	int tdx = strcmp(argv[0], "az-tdx-vtpm") == 0;
-	EVP_PKEY *ak = NULL;
-	uint8_t *nonce = NULL, measurement[48];
-	size_t nonce_len = 0;
-	const char *out = NULL, *ak_pub = NULL, *td_quote_out = NULL;
-	char *json = NULL;
-	uint8_t *hcl = NULL;
-	size_t hcl_len = 0;
-	int c, rc = COCOON_EXIT_USAGE;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
 		case A_NONCE:
-			free(nonce);
-			nonce = NULL;
-			if (cocoon_hex_decode_alloc(&nonce, &nonce_len, optarg, strlen(optarg)) != 0 || !nonce_len ||
-			    nonce_len > 64) {
-				rc = cocoon_cli_error("--nonce: expected hex of 1..64 bytes");
-				goto done;
-			}
+			free(a->nonce);
+			a->nonce = NULL;
+			if (cocoon_hex_decode_alloc(&a->nonce, &a->p.nonce_len, optarg, strlen(optarg)) != 0 ||
+			    !a->p.nonce_len || a->p.nonce_len > 64)
+				return cocoon_cli_error("--nonce: expected hex of 1..64 bytes");
+			a->p.nonce = a->nonce;
 			break;
 		case A_MEASUREMENT:
-			if (cocoon_cli_hex_arg(measurement, 48, "--measurement", optarg))
-				goto done;
-			p.measurement = measurement;
+			if (cocoon_cli_hex_arg(a->measurement, 48, "--measurement", optarg))
+				return COCOON_EXIT_USAGE;
+			a->p.measurement = a->measurement;
 			break;
 		case A_HASH:
-			if (parse_hash(&p.hash_type, optarg))
-				goto done;
+			if (parse_hash(&a->p.hash_type, optarg))
+				return COCOON_EXIT_USAGE;
 			break;
-		case A_VMID: p.vm_unique_id = optarg; break;
-		case A_NO_SB: p.secure_boot = 0; break;
-		case A_AK_PUB: ak_pub = optarg; break;
-		case A_TDQ_OUT: td_quote_out = optarg; break;
+		case A_VMID: a->p.vm_unique_id = optarg; break;
+		case A_NO_SB: a->p.secure_boot = 0; break;
+		case A_AK_PUB: a->ak_pub = optarg; break;
+		case A_TDQ_OUT: a->td_quote_out = optarg; break;
 		case 'o':
-		case A_OUT: out = optarg; break;
-		case A_HELP: fputs(usage, stdout); rc = 0; goto done;
-		default: goto done;
+		case A_OUT: a->out = optarg; break;
+		case A_HELP: fputs(usage, stdout); return -1;
+		default: return COCOON_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc || !nonce || !out) {
+	if (optind + 1 != argc || !a->nonce || !a->out) {
 		fputs(usage, stderr);
-		rc = cocoon_cli_error("sim %s: --nonce HEX, -o FILE and one DIR are required", argv[0]);
-		goto done;
+		return cocoon_cli_error("sim %s: --nonce HEX, -o FILE and one DIR are required", argv[0]);
 	}
-	p.nonce = nonce;
-	p.nonce_len = nonce_len;
-	if (ak_pub && tdx && !td_quote_out) {
-		rc = cocoon_cli_error("sim az-tdx-vtpm --ak-pub: --td-quote-out FILE is required (the quote IMDS serves)");
-		goto done;
-	}
-	if (tdx && ak_pub) {
-		uint8_t *tdq = NULL;
-		size_t tdq_len = 0;
-		if ((rc = load_ak_pub(&ak, ak_pub)) != 0)
-			goto done;
-		if (cocoon_sim_pki_load(&intel, argv[optind]) != 0 ||
-		    cocoon_sim_az_tdx_hcl(&hcl, &hcl_len, &tdq, &tdq_len, intel, ak, &p) != 0 ||
-		    cocoon_file_write(out, hcl, hcl_len) != 0 || cocoon_file_write(td_quote_out, tdq, tdq_len) != 0) {
-			free(tdq);
-			rc = cocoon_cli_error("sim az-tdx-vtpm: %s", cocoon_error_last()->message);
-			goto done;
-		}
-		free(tdq);
-		rc = 0;
-		goto done;
-	}
-	if (tdx) {
-		if (cocoon_sim_pki_load(&intel, argv[optind]) != 0 || cocoon_sim_vtpm_ak(&ak, argv[optind]) != 0 ||
-		    cocoon_sim_az_tdx_evidence(&json, intel, ak, &p) != 0 ||
-		    cocoon_file_write(out, (const uint8_t *)json, strlen(json)) != 0) {
-			rc = cocoon_cli_error("sim az-tdx-vtpm: %s", cocoon_error_last()->message);
-			goto done;
-		}
-		rc = 0;
-		goto done;
-	}
-	if (ak_pub) {
-		if ((rc = load_ak_pub(&ak, ak_pub)) != 0)
-			goto done;
-		if (cocoon_sim_snp_pki_load(&pki, argv[optind]) != 0 ||
-		    cocoon_sim_az_snp_hcl(&hcl, &hcl_len, pki, ak, &p) != 0 || cocoon_file_write(out, hcl, hcl_len) != 0) {
-			rc = cocoon_cli_error("sim az-snp-vtpm: %s", cocoon_error_last()->message);
-			goto done;
-		}
-		rc = 0;
-		goto done;
-	}
-	if (cocoon_sim_snp_pki_load(&pki, argv[optind]) != 0 || cocoon_sim_vtpm_ak(&ak, argv[optind]) != 0 ||
-	    cocoon_sim_az_snp_evidence(&json, pki, ak, &p) != 0 ||
-	    cocoon_file_write(out, (const uint8_t *)json, strlen(json)) != 0) {
-		rc = cocoon_cli_error("sim az-snp-vtpm: %s", cocoon_error_last()->message);
-		goto done;
-	}
-	rc = 0;
-done:
-	free(json);
+	if (a->ak_pub && a->tdx && !a->td_quote_out)
+		return cocoon_cli_error("sim az-tdx-vtpm --ak-pub: --td-quote-out FILE is required (the quote IMDS serves)");
+	a->dir = argv[optind];
+	return 0;
+}
+
+/* --ak-pub: the HCL report alone (and for TDX the TD quote), for a TPM's AK. */
+static int write_hcl_only(const sim_args *a)
+{
+	cocoon_sim_snp_pki *snp = NULL;
+	cocoon_sim_pki *intel = NULL;
+	EVP_PKEY *ak = NULL;
+	uint8_t *hcl = NULL, *tdq = NULL;
+	size_t hcl_len = 0, tdq_len = 0;
+	int rc;
+
+	if ((rc = load_ak_pub(&ak, a->ak_pub)) != 0)
+		return rc;
+	if ((a->tdx ? (cocoon_sim_pki_load(&intel, a->dir) != 0 ||
+	               cocoon_sim_az_tdx_hcl(&hcl, &hcl_len, &tdq, &tdq_len, intel, ak, &a->p) != 0 ||
+	               cocoon_file_write(a->td_quote_out, tdq, tdq_len) != 0)
+	            : (cocoon_sim_snp_pki_load(&snp, a->dir) != 0 ||
+	               cocoon_sim_az_snp_hcl(&hcl, &hcl_len, snp, ak, &a->p) != 0)) ||
+	    cocoon_file_write(a->out, hcl, hcl_len) != 0)
+		rc = cocoon_cli_error("sim %s: %s", a->tdx ? "az-tdx-vtpm" : "az-snp-vtpm", cocoon_error_last()->message);
 	free(hcl);
-	free(nonce);
+	free(tdq);
 	EVP_PKEY_free(ak);
-	cocoon_sim_snp_pki_free(pki);
+	cocoon_sim_snp_pki_free(snp);
 	cocoon_sim_pki_free(intel);
 	return rc;
+}
+
+/* The whole evidence JSON, quoted by DIR's simulated AK. */
+static int write_evidence(const sim_args *a)
+{
+	cocoon_sim_snp_pki *snp = NULL;
+	cocoon_sim_pki *intel = NULL;
+	EVP_PKEY *ak = NULL;
+	char *json = NULL;
+	int rc = 0;
+
+	if (cocoon_sim_vtpm_ak(&ak, a->dir) != 0 ||
+	    (a->tdx ? (cocoon_sim_pki_load(&intel, a->dir) != 0 || cocoon_sim_az_tdx_evidence(&json, intel, ak, &a->p) != 0)
+	            : (cocoon_sim_snp_pki_load(&snp, a->dir) != 0 ||
+	               cocoon_sim_az_snp_evidence(&json, snp, ak, &a->p) != 0)) ||
+	    cocoon_file_write(a->out, (const uint8_t *)json, strlen(json)) != 0)
+		rc = cocoon_cli_error("sim %s: %s", a->tdx ? "az-tdx-vtpm" : "az-snp-vtpm", cocoon_error_last()->message);
+	free(json);
+	EVP_PKEY_free(ak);
+	cocoon_sim_snp_pki_free(snp);
+	cocoon_sim_pki_free(intel);
+	return rc;
+}
+
+int cocoon_cmd_sim_vtpm(int argc, char **argv)
+{
+	sim_args a = { .p = { .secure_boot = 1 }, .tdx = strcmp(argv[0], "az-tdx-vtpm") == 0 };
+	int rc = parse_args(&a, argc, argv);
+
+	if (rc == 0)
+		rc = a.ak_pub ? write_hcl_only(&a) : write_evidence(&a);
+	free(a.nonce);
+	return rc < 0 ? 0 : rc;
 }
