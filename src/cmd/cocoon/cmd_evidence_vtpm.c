@@ -98,7 +98,7 @@ int cocoon_cmd_evidence_vtpm(int argc, char **argv)
 		goto done;
 	}
 	/* tpm2-tss logs each failing command on stderr; our message names it and its response code. */
-	setenv("TSS2_LOG", "esys+none,marshal+none", 0);
+	setenv("TSS2_LOG", "esys+none,marshal+none,tcti+none", 0);
 	o.report_data = rd;
 	o.report_data_len = rd_len;
 	o.vcek = vcek;
