@@ -296,7 +296,9 @@ static int imds_call(json_t **out, const char *url, const char *post_json, const
 	}
 	if ((err = read_answer(&body, resp, url)) != 0)
 		goto done;
-	if (!json_is_object(*out = json_loadb((const char *)body.data, body.len, 0, NULL))) {
+	/* Not inside json_is_object(): the macro evaluates its argument twice. */
+	*out = json_loadb((const char *)body.data, body.len, 0, NULL);
+	if (!json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
 		err = cocoon_error_set(COCOON_EFORMAT, "vTPM: the IMDS answer from %.200s is not a JSON object", url);
