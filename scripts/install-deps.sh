@@ -10,10 +10,11 @@ pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
 case "$mode" in
   build) ;;
   # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,
-  # python3-protobuf as an AESM client, curl, jq.
-  test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler) ;;
+  # python3-protobuf as an AESM client, curl, jq; swtpm and tpm2-tools stand in for the Azure vTPM.
+  test) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
+               swtpm tpm2-tools) ;;
   ci) pkgs+=(libcmocka-dev jq xxd curl python3 python3-grpcio python3-protobuf python3-cryptography protobuf-compiler
-             clang libclang-rt-14-dev wrk) ;;
+             clang libclang-rt-14-dev wrk swtpm tpm2-tools) ;;
   *) echo "install-deps.sh: unknown mode '$mode' (expected build, test or ci)" >&2; exit 2 ;;
 esac
 missing=()
