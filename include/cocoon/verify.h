@@ -103,6 +103,20 @@ typedef enum {
 	COCOON_CHECK_SNP_IMAGE_ID,
 	COCOON_CHECK_SNP_ID_KEY,
 	COCOON_CHECK_SNP_AUTHOR_KEY,
+	/* Azure vTPM */
+	COCOON_CHECK_VTPM_EVIDENCE_FORMAT,  /* evidence JSON: keys, encodings, sizes */
+	COCOON_CHECK_HCL_REPORT_FORMAT,     /* "HCLA" magic, sizes, variable data bounds */
+	COCOON_CHECK_HCL_REPORT_TYPE,       /* report type not SNP/TDX, or not the evidence format's */
+	COCOON_CHECK_HCL_HASH_TYPE,         /* report-data hash type not SHA-256/384/512 */
+	COCOON_CHECK_HCL_REPORT_DATA,       /* hash(variable data) versus the hardware REPORT_DATA */
+	COCOON_CHECK_HCL_RUNTIME_CLAIMS,    /* runtime-claims JSON, HCLAkPub, vm-configuration, user-data */
+	COCOON_CHECK_VTPM_QUOTE_FORMAT,     /* TPMS_ATTEST: unmarshal, magic, type, trailing bytes */
+	COCOON_CHECK_VTPM_QUOTE_SIGNATURE,  /* AK signature over TPMS_ATTEST */
+	COCOON_CHECK_VTPM_NONCE,            /* extraData versus the expected nonce */
+	COCOON_CHECK_VTPM_PCR_SELECTION,    /* pcrSelect versus the reported PCR values */
+	COCOON_CHECK_VTPM_PCR_DIGEST,       /* pcrDigest versus H(PCR values) */
+	COCOON_CHECK_VTPM_USER_DATA,        /* runtime-claims user-data versus the nonce */
+	COCOON_CHECK_TD_REPORT_MISMATCH,    /* the HCL's TDREPORT versus the TD quote body */
 	COCOON_CHECK__COUNT
 } cocoon_check;
 

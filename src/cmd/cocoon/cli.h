@@ -19,6 +19,15 @@ int cocoon_cmd_quote(int argc, char **argv);
 int cocoon_cmd_token(int argc, char **argv);
 int cocoon_cmd_evidence(int argc, char **argv);
 int cocoon_cmd_wrap(int argc, char **argv);       /* cmd_wrap.c */
+/* "cocoon verify --format az-snp-vtpm|az-tdx-vtpm" (cmd_verify_vtpm.c). */
+int cocoon_cmd_verify_vtpm(int argc, char **argv);
+/* 1 when a verify command line asks for an Azure vTPM format. */
+int cocoon_cli_wants_vtpm(int argc, char **argv);
+/* "cocoon evidence --provider vtpm" (cmd_evidence_vtpm.c), and whether argv asks for it. */
+int cocoon_cmd_evidence_vtpm(int argc, char **argv);
+int cocoon_cli_wants_vtpm_evidence(int argc, char **argv);
+/* "cocoon sim az-snp-vtpm" (cmd_sim_vtpm.c). */
+int cocoon_cmd_sim_vtpm(int argc, char **argv);
 
 /* Hex of up to n bytes, zero-padded on the right, into out; else a usage error naming flag. */
 int cocoon_cli_hex_arg(uint8_t *out, size_t n, const char *flag, const char *hex);

@@ -17,7 +17,8 @@ static const char evidence_usage[] =
 	"  --report-data HEX       up to 64 bytes (128 hex digits), zero-padded; usually a hash\n"
 	"                          binding a key or nonce to the evidence\n"
 	"  --provider NAME         auto (default), configfs-tsm, sev-guest, gramine, tdx-guest, sim;\n"
-	"                          auto-detection never picks tdx-guest or sim\n"
+	"                          auto-detection never picks tdx-guest or sim;\n"
+	"                          vtpm: Azure CVM evidence (see --provider vtpm --help)\n"
 	"  --tee sgx|tdx|snp       the evidence must be for this TEE; sim produces it (default sgx)\n"
 	"  --sim DIR               the sim provider's directory (made by 'cocoon sim init')\n"
 	"  --vmpl N                SNP: request the report at VMPL 0..3\n"
@@ -155,6 +156,8 @@ int cocoon_cmd_evidence(int argc, char **argv)
 	const char *rd = NULL, *out = NULL, *certs = NULL;
 	int do_probe = 0, json_out = 0, c;
 
+	if (cocoon_cli_wants_vtpm_evidence(argc, argv))
+		return cocoon_cmd_evidence_vtpm(argc, argv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:", evidence_options, NULL)) != -1) {
 		switch (c) {

@@ -17,6 +17,7 @@ static const char sim_usage[] =
 	"       cocoon sim quote --tee sgx|tdx --report-data HEX [fields] -o FILE DIR\n"
 	"       cocoon sim report --report-data HEX [--mrenclave HEX ...] [--target-info FILE] -o FILE DIR\n"
 	"       cocoon sim snp-report --report-data HEX [fields] -o FILE [--certs FILE] DIR\n"
+	"       cocoon sim az-snp-vtpm|az-tdx-vtpm --nonce HEX [--measurement HEX] [--hash ALG] -o FILE DIR\n"
 	"\n"
 	"init   creates DIR with a simulation PKI shaped like Intel's (root CA, PCK CA, PCK\n"
 	"       leaf with SGX extensions, TCB Signing key, CRLs, QE attestation key) and\n"
@@ -36,6 +37,9 @@ static const char sim_usage[] =
 	"       Fields: --measurement HEX --host-data HEX --family-id HEX --image-id HEX\n"
 	"       --policy N (default 0x30000) --vmpl 0..3 --guest-svn N [--debug]\n"
 	"       --version 2, 3 (default) or 5\n"
+	"az-snp-vtpm, az-tdx-vtpm  write Azure CVM evidence: an HCL report wrapping a simulated\n"
+	"       SNP report or TDREPORT (with its TD quote),\n"
+	"       runtime claims with a simulated vTPM AK and a TPM2 quote by it (--help for more)\n"
 	"\n"
 	"Simulated evidence verifies only with: cocoon verify --evidence FILE --trust-sim DIR\n";
 
@@ -314,6 +318,8 @@ int cocoon_cmd_sim(int argc, char **argv)
 		return cocoon_cmd_sim_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "snp-report"))
 		return sim_snp_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "az-snp-vtpm") || !strcmp(argv[1], "az-tdx-vtpm"))
+		return cocoon_cmd_sim_vtpm(argc - 1, argv + 1);
 	fputs(sim_usage, stderr);
 	return cocoon_cli_error("sim: unknown subcommand '%s'", argv[1]);
 }

@@ -48,6 +48,7 @@ static const char verify_usage[] =
 	"  --allow-debug, --allow-migration-agent, --allow-provisional-firmware, --vmpl N,\n"
 	"  --min-guest-svn N, --measurement HEX, --host-data HEX, --report-data HEX\n"
 	"\n"
+	"Azure confidential-VM evidence: --format az-snp-vtpm|az-tdx-vtpm (see --format az-snp-vtpm --help).\n"
 	"Exit codes: 0 accepted, 1 rejected, 2 usage or input error.\n";
 
 enum {
@@ -290,6 +291,8 @@ int cocoon_cmd_verify(int argc, char **argv)
 	int json_out = 0, c, rc = COCOON_EXIT_USAGE, is_snp;
 	snp_args snp = { .min_guest_svn = -1 };
 
+	if (cocoon_cli_wants_vtpm(argc, argv))
+		return cocoon_cmd_verify_vtpm(argc, argv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", verify_options, NULL)) != -1) {
 		switch (c) {

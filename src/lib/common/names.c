@@ -65,6 +65,20 @@ static const char *const check_names[COCOON_CHECK__COUNT] = {
 	[COCOON_CHECK_SNP_IMAGE_ID] = "snp_image_id",
 	[COCOON_CHECK_SNP_ID_KEY] = "snp_id_key",
 	[COCOON_CHECK_SNP_AUTHOR_KEY] = "snp_author_key",
+	/* Azure vTPM */
+	[COCOON_CHECK_VTPM_EVIDENCE_FORMAT] = "vtpm_evidence_format",
+	[COCOON_CHECK_HCL_REPORT_FORMAT] = "hcl_report_format",
+	[COCOON_CHECK_HCL_REPORT_TYPE] = "hcl_report_type",
+	[COCOON_CHECK_HCL_HASH_TYPE] = "hcl_hash_type",
+	[COCOON_CHECK_HCL_REPORT_DATA] = "hcl_report_data",
+	[COCOON_CHECK_HCL_RUNTIME_CLAIMS] = "hcl_runtime_claims",
+	[COCOON_CHECK_VTPM_QUOTE_FORMAT] = "vtpm_quote_format",
+	[COCOON_CHECK_VTPM_QUOTE_SIGNATURE] = "vtpm_quote_signature",
+	[COCOON_CHECK_VTPM_NONCE] = "vtpm_nonce",
+	[COCOON_CHECK_VTPM_PCR_SELECTION] = "vtpm_pcr_selection",
+	[COCOON_CHECK_VTPM_PCR_DIGEST] = "vtpm_pcr_digest",
+	[COCOON_CHECK_VTPM_USER_DATA] = "vtpm_user_data",
+	[COCOON_CHECK_TD_REPORT_MISMATCH] = "td_report_mismatch",
 };
 
 const char *cocoon_check_name(cocoon_check c)
