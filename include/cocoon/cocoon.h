@@ -8,4 +8,5 @@
 #include "evidence.h"
 #include "policy.h"
 #include "sim.h"
+#include "attest.h"
 #endif

@@ -322,11 +322,7 @@ done:
 	attestd_signer_thread_exit();
 	cocoon_verifier_free(ctx.verifier);
 	cocoon_verifier_free(ctx.sim_verifier);
-	cocoon_collateral_free(ctx.sim_coll[0]);
-	cocoon_collateral_free(ctx.sim_coll[1]);
-	free(ctx.sim_amd_vcek);
-	free(ctx.sim_amd_chain);
-	free(ctx.sim_amd_crl);
+	cocoon_collateral_source_free(ctx.sim_source);
 	SSL_CTX_free(ctx.tls);
 	free(ctx.issuer);
 	free(ctx.jku);

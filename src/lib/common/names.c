@@ -65,6 +65,11 @@ static const char *const check_names[COCOON_CHECK__COUNT] = {
 	[COCOON_CHECK_SNP_IMAGE_ID] = "snp_image_id",
 	[COCOON_CHECK_SNP_ID_KEY] = "snp_id_key",
 	[COCOON_CHECK_SNP_AUTHOR_KEY] = "snp_author_key",
+	/* The appraisal pipeline */
+	[COCOON_CHECK_EVIDENCE_FORMAT] = "evidence_format",
+	[COCOON_CHECK_REPORT_DATA_BINDING] = "report_data_binding",
+	[COCOON_CHECK_INIT_DATA_BINDING] = "init_data_binding",
+	[COCOON_CHECK_POLICY] = "policy",
 };
 
 const char *cocoon_check_name(cocoon_check c)
