@@ -112,6 +112,8 @@ typedef enum {
 COCOON_API const char *cocoon_attest_format_name(cocoon_attest_format f);
 /* Parses those names; COCOON_EINVAL for anything else. */
 COCOON_API int cocoon_attest_format_parse(cocoon_attest_format *out, const char *name);
+/* The format bytes most look like (what AUTO picks); AUTO when they look like none. */
+COCOON_API cocoon_attest_format cocoon_attest_format_detect(const uint8_t *buf, size_t len);
 
 /* How data is bound to a field the TEE signed (REPORT_DATA, HOST_DATA, MRCONFIGID, CONFIGID). */
 typedef enum {

@@ -48,6 +48,12 @@ static int reject(job *j, cocoon_failure *f)
 	j->res->verdict = COCOON_VERDICT_REJECT;
 	j->res->failed_check = f->check;
 	snprintf(j->res->reason, sizeof(j->res->reason), "%s", f->reason);
+	/* Rejected before or without verification: the verifier's result still names the check. */
+	if (j->res->verification.accepted == 0 && j->res->verification.failed_check == COCOON_CHECK_NONE) {
+		j->res->verification.tee = j->res->tee;
+		j->res->verification.failed_check = f->check;
+		snprintf(j->res->verification.reason, sizeof(j->res->verification.reason), "%s", f->reason);
+	}
 	return 0;
 }
 

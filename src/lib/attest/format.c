@@ -80,6 +80,11 @@ static cocoon_attest_format sniff(const uint8_t *b, size_t len)
 	return COCOON_ATTEST_FORMAT_AUTO;
 }
 
+cocoon_attest_format cocoon_attest_format_detect(const uint8_t *buf, size_t len)
+{
+	return buf && len ? sniff(buf, len) : COCOON_ATTEST_FORMAT_AUTO;
+}
+
 /* oe_report_header_t {u32 version = 1, u32 type = 2 (SGX remote), u64 size} + the quote; a bare quote passes. */
 static int oe_unwrap(attest_evidence *e, cocoon_failure *f, const uint8_t *b, size_t len)
 {
