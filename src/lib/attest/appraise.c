@@ -270,20 +270,35 @@ static int check_bindings(job *j)
 	return 0;
 }
 
-/* x-ms-runtime / x-ms-inittime: the data as a JSON object. */
+/*
+ * x-ms-runtime / x-ms-inittime: the data as a JSON object. jansson's lexer
+ * ignores a failed allocation while it saves token text (lex_save), so a
+ * parse under memory pressure can succeed with a byte missing from a string
+ * or a number. Two independent parses that agree rule that out for any
+ * single failed allocation; a disagreement is an error, never a claim.
+ */
 static int json_claim(json_t *claims, const char *name, const char *label, const uint8_t *data, size_t len)
 {
 	json_error_t jerr;
-	json_t *v = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *v = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr), *again = NULL;
+	int err = 0;
 
 	if (!v || !json_is_object(v)) {
-		json_decref(v);
-		return cocoon_error_set(COCOON_EFORMAT, "%s: the data is not a JSON object (column %d: %s)", label,
-		                        jerr.column, v ? "not an object" : jerr.text);
+		err = cocoon_error_set(COCOON_EFORMAT, "%s: the data is not a JSON object (column %d: %s)", label,
+		                       jerr.column, v ? "not an object" : jerr.text);
+		goto done;
+	}
+	if (!(again = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, NULL)) || !json_equal(v, again)) {
+		err = cocoon_error_set(COCOON_ENOMEM, "%s: out of memory parsing the JSON", label);
+		goto done;
 	}
 	if (json_object_set_new(claims, name, v) < 0)
-		return cocoon_error_set(COCOON_ENOMEM, "claims: out of memory");
-	return 0;
+		err = cocoon_error_set(COCOON_ENOMEM, "claims: out of memory");
+	v = NULL;
+done:
+	json_decref(v);
+	json_decref(again);
+	return err;
 }
 
 static int is_reserved(const char *name)
@@ -414,16 +429,11 @@ int cocoon_attest_appraise(cocoon_attest_result **out, cocoon_verifier *v, const
 int cocoon_attest_result_to_json(char **out, const cocoon_attest_result *r)
 {
 	json_t *o = NULL;
-	char *base = NULL;
 	int bad = 0, err;
 
 	*out = NULL;
-	if ((err = cocoon_result_to_json(&base, &r->verification)) != 0)
+	if ((err = cocoon_result_json_object(&o, &r->verification)) != 0)
 		return err;
-	if (!(o = json_loads(base, 0, NULL))) {
-		err = cocoon_error_set(COCOON_ENOMEM, "result: out of memory");
-		goto done;
-	}
 	if (json_object_set_new(o, "verdict", json_string(cocoon_verdict_name(r->verdict))) < 0 ||
 	    json_object_set_new(o, "format", json_string(cocoon_attest_format_name(r->format))) < 0 ||
 	    json_object_set_new(o, "maa_claims", r->claims ? json_deep_copy(r->claims) : json_null()) < 0)
@@ -435,8 +445,6 @@ int cocoon_attest_result_to_json(char **out, const cocoon_attest_result *r)
 	}
 	if (bad || !(*out = json_dumps(o, JSON_COMPACT)))
 		err = cocoon_error_set(COCOON_ENOMEM, "result: out of memory");
-done:
 	json_decref(o);
-	free(base);
 	return err;
 }

@@ -96,7 +96,7 @@ static json_t *platform_claims(int *bad, const cocoon_platform_claims *c)
 /* Hook for TEE-specific claims provided by other library areas. */
 int cocoon_snp_claims_to_json(void *json_object, const cocoon_snp_claims *c);
 
-int cocoon_result_to_json(char **out, const cocoon_result *r)
+int cocoon_result_json_object(json_t **out, const cocoon_result *r)
 {
 	json_t *o = NULL, *adv = NULL, *claims = NULL;
 	int bad = 0, *b = &bad, err = 0;
@@ -155,10 +155,25 @@ int cocoon_result_to_json(char **out, const cocoon_result *r)
 		err = cocoon_error_set(COCOON_ENOMEM, "out of memory building result JSON");
 		goto done;
 	}
-	if (!(*out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
-		err = cocoon_error_set(COCOON_ENOMEM, "out of memory serializing result JSON");
+	*out = o;
+	o = NULL;
 done:
 	json_decref(adv);
+	json_decref(o);
+	return err;
+}
+
+int cocoon_result_to_json(char **out, const cocoon_result *r)
+{
+	json_t *o = NULL;
+	int err;
+
+	if (out)
+		*out = NULL;
+	if ((err = cocoon_result_json_object(&o, r)) != 0)
+		return err;
+	if (!(*out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+		err = cocoon_error_set(COCOON_ENOMEM, "out of memory serializing result JSON");
 	json_decref(o);
 	return err;
 }

@@ -23,8 +23,8 @@ static void set(int *bad, json_t *o, const char *k, json_t *v)
 int cocoon_token_claims(json_t **out, const cocoon_attest_result *r, const cocoon_token_issue_options *opts)
 {
 	static const cocoon_token_issue_options defaults = COCOON_TOKEN_ISSUE_OPTIONS_INIT;
-	json_t *c = NULL;
-	char *result_json = NULL, jti[65];
+	json_t *c = NULL, *result = NULL;
+	char jti[65];
 	uint8_t rnd[32];
 	time_t now;
 	int lifetime, bad = 0, err = 0;
@@ -61,9 +61,10 @@ int cocoon_token_claims(json_t **out, const cocoon_attest_result *r, const cocoo
 		set(&bad, c, "x-ms-policy-hash", json_string(opts->policy_hash));
 	if (opts->nonce)
 		set(&bad, c, "nonce", json_string(opts->nonce));
-	if ((err = cocoon_result_to_json(&result_json, &r->verification)) != 0)
+	/* Built as an object: jansson's parser can drop a byte when an allocation fails. */
+	if ((err = cocoon_result_json_object(&result, &r->verification)) != 0)
 		goto done;
-	set(&bad, c, "cocoon", json_loads(result_json, 0, NULL));
+	set(&bad, c, "cocoon", result);
 	if (bad) {
 		err = cocoon_error_set(COCOON_ENOMEM, "token claims: out of memory");
 		goto done;
@@ -72,7 +73,6 @@ int cocoon_token_claims(json_t **out, const cocoon_attest_result *r, const cocoo
 	c = NULL;
 done:
 	json_decref(c);
-	free(result_json);
 	return err;
 }
 
