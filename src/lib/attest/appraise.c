@@ -180,11 +180,11 @@ static int verify_snp(job *j)
 	}
 	memset(&e, 0, sizeof(e));
 	if (j->ev.vcek) {
-		/* MAA's envelope carries the VCEK and the chain; a CRL can still come from the source. */
-		if (attest_source_snp(&e, j->in->collateral, rep.chip_id, rep.reported_tcb) != 0)
-			memset(&e, 0, sizeof(e));
+		/* MAA's envelope carries the VCEK and the chain; a CRL can still come from an in-memory source. */
+		attest_source_snp_static(&e, j->in->collateral);
 		e.vcek = j->ev.vcek, e.vcek_len = j->ev.vcek_len, e.certs = NULL, e.certs_len = 0;
-		e.chain = (const uint8_t *)j->ev.chain, e.chain_len = j->ev.chain ? strlen(j->ev.chain) : 0;
+		if (j->ev.chain)
+			e.chain = (const uint8_t *)j->ev.chain, e.chain_len = strlen(j->ev.chain);
 	} else {
 		err = attest_source_snp(&e, j->in->collateral, rep.chip_id, rep.reported_tcb);
 		if (err && !(err == COCOON_ENOTFOUND && o->sim_verifier))

@@ -33,6 +33,8 @@ typedef struct {
 	size_t vcek_len, chain_len, crl_len, certs_len;
 	const char *product;
 } attest_snp_endorsements;
+/* An in-memory source's endorsements without a lookup (all NULL for callbacks). */
+void attest_source_snp_static(attest_snp_endorsements *out, const cocoon_collateral_source *s);
 int attest_source_snp(attest_snp_endorsements *out, cocoon_collateral_source *s, const uint8_t chip_id[64],
                       uint64_t reported_tcb);
 

@@ -188,9 +188,26 @@ int attest_source_dcap(const cocoon_collateral **out, cocoon_collateral_source *
 			return 0;
 		}
 	}
-	/* No exact match: the first entry, so that verification names the mismatch. */
-	*out = s->dcap->coll;
-	return 0;
+	/* No exact match: a source of one entry (the CLI's) gives it anyway, so that verification names
+	 * the mismatch; a source of several has none for this platform. */
+	if (!s->dcap->next) {
+		*out = s->dcap->coll;
+		return 0;
+	}
+	return cocoon_error_set(COCOON_ENOTFOUND, "no DCAP collateral for %s FMSPC %s among the source's entries",
+	                        name, fmspc ? fmspc : "(no PCK certificate)");
+}
+
+void attest_source_snp_static(attest_snp_endorsements *out, const cocoon_collateral_source *s)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s || s->is_callbacks || !s->has_snp)
+		return;
+	out->vcek = s->snp_buf[0], out->vcek_len = s->snp_len[0];
+	out->chain = s->snp_buf[1], out->chain_len = s->snp_len[1];
+	out->crl = s->snp_buf[2], out->crl_len = s->snp_len[2];
+	out->certs = s->snp_buf[3], out->certs_len = s->snp_len[3];
+	out->product = s->snp_product;
 }
 
 int attest_source_snp(attest_snp_endorsements *out, cocoon_collateral_source *s, const uint8_t chip_id[64],
@@ -206,15 +223,9 @@ int attest_source_snp(attest_snp_endorsements *out, cocoon_collateral_source *s,
 			return err;
 		return out->vcek ? 0 : cocoon_error_set(COCOON_EINTERNAL, "the SNP collateral callback returned no VCEK");
 	}
-	if (s && s->has_snp) {
-		out->vcek = s->snp_buf[0], out->vcek_len = s->snp_len[0];
-		out->chain = s->snp_buf[1], out->chain_len = s->snp_len[1];
-		out->crl = s->snp_buf[2], out->crl_len = s->snp_len[2];
-		out->certs = s->snp_buf[3], out->certs_len = s->snp_len[3];
-		out->product = s->snp_product;
-		if (out->vcek || out->certs)
-			return 0;
-	}
+	attest_source_snp_static(out, s);
+	if (out->vcek || out->certs)
+		return 0;
 	cocoon_hex_encode(hex, chip_id, 64);
 	return cocoon_error_set(COCOON_ENOTFOUND, "no VCEK for SEV-SNP chip %.32s... (CHIP_ID %s) at reported TCB "
 	                        "%016llx: pass the VCEK/VLEK or the extended report's certificate table", hex, hex,
