@@ -58,7 +58,7 @@ typedef struct {
 #define COCOON_TOKEN_VERIFY_OPTIONS_INIT { COCOON_TOKEN_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, 0 }
 
 /*
- * Verifies a compact JWS token signed RS256 or ES256 by a key of jwks.
+ * Verifies a compact JWS token signed RS256, PS256 or ES256 by a key of jwks.
  * On success *claims (and *header when not NULL) hold new references.
  * A token that fails a check returns COCOON_EREJECT with the reason
  * ("alg 'none' is not accepted", "kid 'x' is not in the JWKS", "expired at
@@ -70,7 +70,7 @@ int cocoon_token_verify(json_t **claims, json_t **header, const char *token, siz
 /*
  * Verifies a compact JWS with one given public key (an EVP_PKEY *), for
  * documents signed by a key the caller already holds (signed policies).
- * alg must be RS256 or ES256 and match the key type. *payload is the
+ * alg must be RS256, PS256 or ES256 and match the key type. *payload is the
  * decoded payload (NUL-terminated; caller frees).
  */
 int cocoon_jws_verify_with_key(uint8_t **payload, size_t *payload_len, const char *jws, size_t len,

@@ -3,7 +3,7 @@
  * runtime data (none, SHA-384/512 zero-padded, MAA) and init data (HOST_DATA,
  * a field the TEE lacks), a policy denial, the collateral directory loader's
  * message, and the token signer: ES256 and RS256 tokens verify against its
- * own JWKS, PS256 signatures verify with OpenSSL, and a token is refused for
+ * own JWKS (PS256 too), PS256 signatures also verify with OpenSSL directly, and a token is refused for
  * a result that did not accept.
  */
 #include <stdio.h>
@@ -222,7 +222,7 @@ static cocoon_token_signer *signer_for(const char *alg, EVP_PKEY **pub)
 
 static void test_tokens(void **state)
 {
-	static const char *const algs[] = { "ES256", "RS256" };
+	static const char *const algs[] = { "ES256", "RS256", "PS256" };
 	cocoon_attest_input in = COCOON_ATTEST_INPUT_INIT;
 	cocoon_token_issue_options io = COCOON_TOKEN_ISSUE_OPTIONS_INIT;
 	cocoon_token_verify_options vo = COCOON_TOKEN_VERIFY_OPTIONS_INIT;
@@ -234,7 +234,7 @@ static void test_tokens(void **state)
 	res = appraise(rep, &in, NULL);
 	io.issuer = "https://a.example";
 	io.nonce = "n";
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		EVP_PKEY *pub = NULL;
 		cocoon_token_signer *s = signer_for(algs[i], &pub);
 		const char *jwks = cocoon_token_signer_jwks(s);
