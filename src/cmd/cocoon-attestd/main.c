@@ -21,7 +21,7 @@ static const char usage[] =
 	"  --data-dir DIR           database directory\n"
 	"  --issuer URL             token issuer; jku is URL/certs (default: from --listen)\n"
 	"  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
-	"  --signing-alg ALG        RS256 (default) or ES256\n"
+	"  --signing-alg ALG        RS256 (default), PS256 or ES256\n"
 	"  --admin-token-file FILE  enables the admin API (policies, collateral) with this bearer token\n"
 	"  --collateral PATH        import DCAP collateral at start (JSON file or PCS directory); repeatable\n"
 	"  --workers N              event-loop threads (default: one per core)\n"
