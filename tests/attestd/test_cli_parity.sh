@@ -18,18 +18,24 @@ attestd_outcome() {
     EvidenceRejected) check=$(printf '%s' "$msg" | sed -n "s/^evidence rejected by check '\([a-z0-9_]*\)'.*/\1/p"); echo "reject:$check" ;;
     PolicyDenied) echo "deny:policy" ;;
     InvalidParameter)
-      if printf '%s' "$msg" | grep -q "does not match the evidence"; then echo "reject:report_data_binding"
+      if printf '%s' "$msg" | grep -q "^initTimeData does not match the evidence"; then echo "reject:init_data_binding"
+      elif printf '%s' "$msg" | grep -q "does not match the evidence"; then echo "reject:report_data_binding"
       else echo "reject:evidence_format"; fi ;;
     *) echo "error:$(jq -r '.error.code' "$tmp/out")" ;;
   esac
 }
 
-# parity NAME URL TYPE EVIDENCE RUNTIME-FILE|- -- CLI-ARGS...: one case on both sides.
+# parity NAME URL TYPE EVIDENCE RUNTIME-FILE|- -- CLI-ARGS...: one case on both sides
+# (with INIT=FILE set, FILE is sent as initTimeData instead of runtimeData).
 parity() {
   local name=$1 url=$2 type=$3 ev=$4 rt=$5; shift 6
   local field=quote body code a c
   [ "$type" = SevSnpVm ] || [ "$type" = OpenEnclave ] && field=report
-  if [ "$rt" = - ]; then
+  if [ -n "${INIT:-}" ]; then
+    printf '{"%s":"%s","initTimeData":{"data":"%s","dataType":"Binary"}}' "$field" "$(b64url_file "$ev")" \
+      "$(b64url_file "$INIT")" > "$tmp/req.json"
+    "$cocoon" verify --json --evidence "$ev" --init-data "$INIT" --init-data-hash maa "$@" > "$tmp/cli.json" 2>"$tmp/cli.err"
+  elif [ "$rt" = - ]; then
     printf '{"%s":"%s"}' "$field" "$(b64url_file "$ev")" > "$tmp/req.json"
     "$cocoon" verify --json --evidence "$ev" "$@" > "$tmp/cli.json" 2>"$tmp/cli.err"
   else
@@ -86,6 +92,10 @@ parity "sim SNP truncated" "$s_url" SevSnpVm "$tmp/snp-short.bin" - -- "${sim[@]
 parity "sim SNP version 1" "$s_url" SevSnpVm "$tmp/snp-v1.bin" - -- "${sim[@]}"
 parity "sim SGX runtimeData mismatch" "$s_url" SgxEnclave "$tmp/sgx.bin" "$tmp/rt-other.bin" -- "${sim[@]}"
 parity "sim SNP runtimeData mismatch" "$s_url" SevSnpVm "$tmp/snp.bin" "$tmp/rt-other.bin" -- "${sim[@]}"
+printf 'init' > "$tmp/init.bin"
+"$cocoon" sim snp-report --report-data "$rd" --host-data "$(sha256sum "$tmp/init.bin" | cut -c1-64)" -o "$tmp/snp-hd.bin" "$tmp/sim"
+INIT="$tmp/init.bin" parity "sim SNP initTimeData" "$s_url" SevSnpVm "$tmp/snp-hd.bin" - -- "${sim[@]}"
+INIT="$tmp/init.bin" parity "sim SNP initTimeData mismatch" "$s_url" SevSnpVm "$tmp/snp.bin" - -- "${sim[@]}"
 parity "TDX quote at SgxEnclave" "$s_url" SgxEnclave "$tmp/tdx.bin" - -- "${sim[@]}" --format sgx
 
 # ---- the real vectors (when present), at attestd's pinned test time ----

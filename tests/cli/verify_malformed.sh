@@ -69,5 +69,12 @@ expect 0 '.verdict=="accept"' -- --evidence "$tmp/bound.bin" --trust-sim "$tmp/s
 expect 1 '.failed_check=="report_data_binding" and (.reason|test("SHA-384"))' -- --evidence "$tmp/bound.bin" --trust-sim "$tmp/sim" --runtime-data "$tmp/rt.bin" --runtime-data-hash sha384
 expect 1 '.failed_check=="report_data_binding"' -- --evidence "$tmp/sgx.bin" --trust-sim "$tmp/sim" --runtime-data "$tmp/rt.bin"
 
+# Init data binding: HOST_DATA holds SHA-256 of these bytes, or not.
+printf 'init' > "$tmp/init.bin"
+"$bin" sim snp-report --report-data 00 --host-data "$(sha256sum "$tmp/init.bin" | cut -c1-64)" -o "$tmp/hd.bin" "$tmp/sim"
+expect 0 '.verdict=="accept"' -- --evidence "$tmp/hd.bin" "${vcek[@]}" --init-data "$tmp/init.bin"
+expect 1 '.failed_check=="init_data_binding" and (.reason|test("HOST_DATA"))' -- --evidence "$tmp/snp.bin" "${vcek[@]}" --init-data "$tmp/init.bin"
+expect 1 '.failed_check=="init_data_binding" and (.reason|test("holds only 32"))' -- --evidence "$tmp/hd.bin" "${vcek[@]}" --init-data "$tmp/init.bin" --init-data-hash sha512
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

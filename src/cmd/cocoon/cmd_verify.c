@@ -46,6 +46,8 @@ static const char verify_usage[] =
 	"  --runtime-data FILE     bytes that must be bound to the evidence's report data\n"
 	"  --runtime-data-hash H   how: sha256 (default), sha384, sha512 (digest zero-padded to the\n"
 	"                          field), none (the bytes themselves) or maa (SHA-256 = first 32 bytes)\n"
+	"  --init-data FILE        bytes that must be bound to HOST_DATA (SNP), MRCONFIGID (TDX) or\n"
+	"                          CONFIGID (SGX); --init-data-hash H as above (default sha256)\n"
 	"\n"
 	"AMD SEV-SNP reports (detected from the evidence):\n"
 	"  --vcek FILE             VCEK or VLEK certificate (DER or PEM)\n"
@@ -66,7 +68,7 @@ enum {
 	OPT_TCB_INFO, OPT_TCB_CHAIN, OPT_QE_ID, OPT_QE_CHAIN, OPT_PCK_CRL, OPT_PCK_CRL_CHAIN, OPT_ROOT_CRL,
 	OPT_TRUST_SIM, OPT_VCEK, OPT_CERTS, OPT_CHAIN, OPT_CRL, OPT_PRODUCT, OPT_POLICY, OPT_ALLOW_MA,
 	OPT_ALLOW_PROVISIONAL, OPT_VMPL, OPT_MIN_GUEST_SVN, OPT_MEASUREMENT, OPT_HOST_DATA, OPT_REPORT_DATA,
-	OPT_FORMAT, OPT_RUNTIME_DATA, OPT_RUNTIME_HASH
+	OPT_FORMAT, OPT_RUNTIME_DATA, OPT_RUNTIME_HASH, OPT_INIT_DATA, OPT_INIT_HASH
 };
 
 static const struct option verify_options[] = {
@@ -105,6 +107,8 @@ static const struct option verify_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "runtime-data", required_argument, NULL, OPT_RUNTIME_DATA },
 	{ "runtime-data-hash", required_argument, NULL, OPT_RUNTIME_HASH },
+	{ "init-data", required_argument, NULL, OPT_INIT_DATA },
+	{ "init-data-hash", required_argument, NULL, OPT_INIT_HASH },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -263,6 +267,7 @@ static int snp_setup(cocoon_collateral_source *src, cocoon_snp_policy *policy, s
 /* Everything the flags say. */
 typedef struct {
 	const char *evidence, *collateral, *root, *sim_dir, *format, *runtime_data, *runtime_hash;
+	const char *init_data, *init_hash;
 	int json;
 	cocoon_verify_options vo;
 	pcs_files pcs;
@@ -326,6 +331,8 @@ static int parse_flags(verify_args *a, int argc, char **argv)
 		case OPT_FORMAT: a->format = optarg; break;
 		case OPT_RUNTIME_DATA: a->runtime_data = optarg; break;
 		case OPT_RUNTIME_HASH: a->runtime_hash = optarg; break;
+		case OPT_INIT_DATA: a->init_data = optarg; break;
+		case OPT_INIT_HASH: a->init_hash = optarg; break;
 		default: fputs(verify_usage, stderr); return COCOON_EXIT_USAGE;
 		}
 	}
@@ -338,7 +345,7 @@ static int parse_flags(verify_args *a, int argc, char **argv)
 	return 0;
 }
 
-static int parse_hash(cocoon_bind_hash *out, const char *name)
+static int parse_hash(cocoon_bind_hash *out, const char *flag, const char *name)
 {
 	static const char *const names[] = { "none", "sha256", "sha384", "sha512", "maa" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -347,13 +354,13 @@ static int parse_hash(cocoon_bind_hash *out, const char *name)
 			return 0;
 		}
 	}
-	return cocoon_cli_error("--runtime-data-hash: expected none, sha256, sha384, sha512 or maa, got '%s'", name);
+	return cocoon_cli_error("%s: expected none, sha256, sha384, sha512 or maa, got '%s'", flag, name);
 }
 
 /* Owned buffers and objects of one run. */
 typedef struct {
-	uint8_t *evidence, *root, *runtime;
-	size_t evidence_len, root_len, runtime_len;
+	uint8_t *evidence, *root, *runtime, *init;
+	size_t evidence_len, root_len, runtime_len, init_len;
 	char *sim_root, *sim_collateral, *sim_snp[3];
 	cocoon_verifier *verifier;
 	cocoon_collateral_source *src;
@@ -366,6 +373,7 @@ static void run_free(verify_run *r, verify_args *a)
 	free(r->evidence);
 	free(r->root);
 	free(r->runtime);
+	free(r->init);
 	free(r->sim_root);
 	free(r->sim_collateral);
 	for (int i = 0; i < 3; i++)
@@ -448,7 +456,16 @@ static int prepare(verify_run *r, verify_args *a, cocoon_attest_input *in, cocoo
 		in->runtime_data = r->runtime;
 		in->runtime_data_len = r->runtime_len;
 		in->runtime_hash = COCOON_BIND_SHA256;
-		if (a->runtime_hash && (rc = parse_hash(&in->runtime_hash, a->runtime_hash)) != 0)
+		if (a->runtime_hash && (rc = parse_hash(&in->runtime_hash, "--runtime-data-hash", a->runtime_hash)) != 0)
+			return rc;
+	}
+	if (a->init_data) {
+		if (cocoon_file_read(&r->init, &r->init_len, a->init_data) != 0)
+			return cocoon_cli_error("--init-data: %s", cocoon_error_last()->message);
+		in->init_data = r->init;
+		in->init_data_len = r->init_len;
+		in->init_hash = COCOON_BIND_SHA256;
+		if (a->init_hash && (rc = parse_hash(&in->init_hash, "--init-data-hash", a->init_hash)) != 0)
 			return rc;
 	}
 	in->evidence = r->evidence;
