@@ -11,4 +11,5 @@
 #include "run.h"
 #include "oci.h"
 #include "vtpm.h"
+#include "attest.h"
 #endif

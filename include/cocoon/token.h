@@ -58,7 +58,7 @@ typedef struct {
 #define COCOON_TOKEN_VERIFY_OPTIONS_INIT { COCOON_TOKEN_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, 0 }
 
 /*
- * Verifies a compact JWS token signed RS256 or ES256 by a key of jwks.
+ * Verifies a compact JWS token signed RS256, PS256 or ES256 by a key of jwks.
  * On success *claims (and *header when not NULL) hold new references.
  * A token that fails a check returns COCOON_EREJECT with the reason
  * ("alg 'none' is not accepted", "kid 'x' is not in the JWKS", "expired at
@@ -70,11 +70,72 @@ COCOON_API int cocoon_token_verify(json_t **claims, json_t **header, const char 
 /*
  * Verifies a compact JWS with one given public key (an EVP_PKEY *), for
  * documents signed by a key the caller already holds (signed policies).
- * alg must be RS256 or ES256 and match the key type. *payload is the
+ * alg must be RS256, PS256 or ES256 and match the key type. *payload is the
  * decoded payload (NUL-terminated; caller frees).
  */
 COCOON_API int cocoon_jws_verify_with_key(uint8_t **payload, size_t *payload_len, const char *jws, size_t len,
                                           void *evp_pkey);
+
+/* ---- issuing tokens ---- */
+
+/*
+ * A token signer: one private key, decoded once. Immutable and thread-safe
+ * once made. alg is "RS256", "PS256" (RSA, 2048 bits or more) or "ES256"
+ * (EC P-256), and must match the key.
+ */
+typedef struct cocoon_token_signer cocoon_token_signer;
+
+typedef struct {
+	unsigned int version;
+	const char *alg;
+	const char *key_pem;        /* PEM private key (required) */
+	const char *cert_pem;       /* PEM certificate of the key, served as x5c; NULL: a self-signed one */
+	const char *cn;             /* CN of that self-signed certificate; NULL: "cocoon token signing" */
+	const char *key_source, *cert_source; /* where they came from, for messages; may be NULL */
+} cocoon_token_signer_options;
+
+#define COCOON_TOKEN_SIGNER_OPTIONS_VERSION 1
+#define COCOON_TOKEN_SIGNER_OPTIONS_INIT { .version = COCOON_TOKEN_SIGNER_OPTIONS_VERSION, .alg = "RS256" }
+
+COCOON_API int cocoon_token_signer_new(cocoon_token_signer **out, const cocoon_token_signer_options *opts);
+COCOON_API void cocoon_token_signer_free(cocoon_token_signer *s);
+/* The key id: its RFC 7638 SHA-256 thumbprint. */
+COCOON_API const char *cocoon_token_signer_kid(const cocoon_token_signer *s);
+COCOON_API const char *cocoon_token_signer_alg(const cocoon_token_signer *s);
+/* The public JWKS document ({"keys":[{kty, ..., alg, x5c, kid}]}, compact JSON). */
+COCOON_API const char *cocoon_token_signer_jwks(const cocoon_token_signer *s);
+/* Signs claims as a compact JWS with header {alg, typ:"JWT", kid[, jku]}. Caller frees *out. */
+COCOON_API int cocoon_token_signer_sign(char **out, cocoon_token_signer *s, const json_t *claims, const char *jku);
+/* Makes a new key for alg and a self-signed certificate for it, both PEM (caller frees; zeroize the key). */
+COCOON_API int cocoon_token_key_generate(char **key_pem, char **cert_pem, const char *alg, const char *cn);
+
+struct cocoon_attest_result;
+
+typedef struct {
+	unsigned int version;
+	const char *issuer;         /* "iss" */
+	const char *jku;            /* header "jku"; NULL: none */
+	const char *nonce;          /* "nonce"; NULL: none */
+	const char *policy_hash;    /* "x-ms-policy-hash"; NULL: none */
+	int lifetime;               /* seconds, unless the policy set report_validity_in_minutes; 0: 8 hours */
+	time_t now;                 /* "iat"/"nbf"; 0: the current time */
+	const char *jti;            /* NULL: 32 random bytes as hex */
+} cocoon_token_issue_options;
+
+#define COCOON_TOKEN_ISSUE_OPTIONS_VERSION 1
+#define COCOON_TOKEN_ISSUE_OPTIONS_INIT { .version = COCOON_TOKEN_ISSUE_OPTIONS_VERSION }
+
+/*
+ * The claims of a token for an accepted appraisal: its claims, then iss,
+ * iat, nbf, exp, jti, x-ms-policy-hash, nonce and "cocoon" (the verifier's
+ * result), which the policy cannot override. COCOON_EINVAL when the result
+ * is not an accept. Caller owns *out.
+ */
+COCOON_API int cocoon_token_claims(json_t **out, const struct cocoon_attest_result *r,
+                                   const cocoon_token_issue_options *opts);
+/* cocoon_token_claims signed by s; s NULL: an unsigned token (alg none, as MAA returns for draft policies). */
+COCOON_API int cocoon_token_issue(char **out, cocoon_token_signer *s, const struct cocoon_attest_result *r,
+                                  const cocoon_token_issue_options *opts);
 
 #ifdef __cplusplus
 }

@@ -117,6 +117,11 @@ typedef enum {
 	COCOON_CHECK_VTPM_PCR_DIGEST,       /* pcrDigest versus H(PCR values) */
 	COCOON_CHECK_VTPM_USER_DATA,        /* runtime-claims user-data versus the nonce */
 	COCOON_CHECK_TD_REPORT_MISMATCH,    /* the HCL's TDREPORT versus the TD quote body */
+	/* The appraisal pipeline (include/cocoon/attest.h) */
+	COCOON_CHECK_EVIDENCE_FORMAT,       /* bytes are none of the formats, an envelope is malformed, or the wrong TEE */
+	COCOON_CHECK_REPORT_DATA_BINDING,   /* runtime data versus REPORT_DATA / report_data */
+	COCOON_CHECK_INIT_DATA_BINDING,     /* init data versus HOST_DATA / MRCONFIGID / CONFIGID */
+	COCOON_CHECK_POLICY,                /* the MAA policy denied the claims */
 	COCOON_CHECK__COUNT
 } cocoon_check;
 

@@ -62,6 +62,12 @@ etok=$(jq -r .token "$tmp/out")
 echo "$etok" | cut -d. -f1 | b64url_decode | grep -q '"alg":"ES256"' && ok || bad "ES256 header"
 curl -s "$e_url/certs" | jq -e '.keys[0].kty=="EC" and .keys[0].crv=="P-256"' >/dev/null && ok || bad "ES256 /certs"
 "$cocoon" token verify --jwks "$e_url/certs" "$etok" >/dev/null 2>"$tmp/err" && ok || bad "ES256 verify: $(cat "$tmp/err")"
+start p --signing-alg PS256 --trust-sim "$tmp/sim" || exit 1
+code=$(post "$p_url/attest/SgxEnclave?api-version=2022-08-01" "$tmp/sgx.json")
+expect "PS256 token" 200 "$code"
+ptok=$(jq -r .token "$tmp/out")
+echo "$ptok" | cut -d. -f1 | b64url_decode | grep -q '"alg":"PS256"' && ok || bad "PS256 header"
+"$cocoon" token verify --jwks "$p_url/certs" "$ptok" >/dev/null 2>"$tmp/err" && ok || bad "PS256 verify: $(cat "$tmp/err")"
 "$cocoon" token verify --jwks "$tmp/jwks.json" "$etok" 2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "is not in the trusted JWKS" "$tmp/err" && ok || bad "unknown kid must be rejected: $(cat "$tmp/err")"
 "$cocoon" token verify --jwks "$tmp/jwks.json" --at "$(( $(date +%s) + 9 * 3600 ))" "$tok" 2>"$tmp/err"; rc=$?

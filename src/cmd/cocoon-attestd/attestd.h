@@ -74,6 +74,8 @@ const char *attestd_signer_alg(const attestd_signer *s);
 const char *attestd_signer_jwks(const attestd_signer *s);
 /* Signs claims as a compact JWS with {alg, typ:"JWT", kid, jku}. Thread-safe. Caller frees *out. */
 int attestd_signer_sign(char **out, attestd_signer *s, json_t *claims, const char *jku);
+/* The library signer inside (for cocoon_token_issue). */
+cocoon_token_signer *attestd_signer_token(attestd_signer *s);
 
 /* Metrics (lock-free counters). */
 enum { M_TEE_SGX, M_TEE_OE, M_TEE_SNP, M_TEE_TDX, M_TEE__N };
@@ -103,13 +105,8 @@ typedef struct {
 	uint8_t admin_token_hash[32];   /* SHA-256 of the admin token: compared in constant time */
 	int has_admin_token;
 	SSL_CTX *tls;
-	/* --trust-sim: the simulation directory's current collateral (immutable after start). */
-	cocoon_collateral *sim_coll[2];  /* [0] SGX, [1] TDX */
-	char sim_fmspc[2][13];
-	/* --trust-sim: DIR/amd (VCEK, ASK+ARK chain, CRL); NULL when the directory has none. */
-	uint8_t *sim_amd_vcek, *sim_amd_crl;
-	size_t sim_amd_vcek_len, sim_amd_crl_len;
-	char *sim_amd_chain;
+	/* --trust-sim: the simulation directory's collateral and AMD PKI (immutable after start). */
+	cocoon_collateral_source *sim_source;
 	atomic_ulong generation;        /* bumped by every store write in this process */
 	atomic_int draining;
 	atomic_int ready;
@@ -137,12 +134,8 @@ typedef struct {
 /* Brings the worker's caches up to date with the store (cheap when nothing changed). */
 void attestd_env_refresh(attestd_env *env);
 
-/* DCAP collateral for (tee "sgx"/"tdx", fmspc hex); the object belongs to the cache. */
-int attestd_collateral_dcap(const cocoon_collateral **out, attestd_env *env, int sim, const char *tee,
-                            const char *fmspc);
-/* SNP VCEK PEM/DER for a chip (hex HWID) and TCB; chain may be NULL. Buffers belong to the cache. */
-int attestd_collateral_snp(const uint8_t **vcek, size_t *vcek_len, const char **chain, attestd_env *env,
-                           const uint8_t *chip_id, uint64_t tcb, const char *product);
+/* The worker's collateral source for the appraisal: its cache over the store. NULL (error set) when out of memory. */
+cocoon_collateral_source *attestd_collateral_source(attestd_env *env);
 /* Validates and stores collateral documents; *summary describes what was stored (caller frees). */
 int attestd_collateral_import_dcap(char **summary, attestd_env *env, const char *body, size_t len);
 int attestd_collateral_import_snp(char **summary, attestd_env *env, const char *body, size_t len);
@@ -185,12 +178,6 @@ void attestd_policy_thread_exit(void);
 void attestd_signer_thread_exit(void);
 /* Accepted api-version values. */
 int attestd_api_version_ok(const char *v);
-
-/* MAA claims for verified evidence. */
-int attestd_claims_sgx(json_t *claims, const cocoon_result *r, const uint8_t *rt, size_t rt_len,
-                       const uint8_t *quote, size_t quote_len, const cocoon_collateral *coll);
-int attestd_claims_tdx(json_t *claims, const cocoon_result *r);
-int attestd_claims_snp(json_t *claims, const cocoon_result *r);
 
 /* Server. */
 int attestd_server_run(attestd_ctx *ctx);

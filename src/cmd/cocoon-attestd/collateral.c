@@ -1,8 +1,10 @@
 /*
- * Collateral: per-worker caches over the store, the admin imports, and the
- * start-up sources (configured files, the simulation directory). DCAP
- * collateral is stored in the vectors' JSON layout whatever format it came
- * in; SNP VCEKs are keyed by chip (HWID) and TCB.
+ * Collateral: per-worker caches over the store (the appraisal's collateral
+ * source, through callbacks), the admin imports, and the start-up sources
+ * (configured files, the simulation directory). DCAP collateral is stored
+ * in the vectors' JSON layout whatever format it came in; SNP VCEKs are
+ * keyed by chip (HWID) and TCB. Directory loading and the description of
+ * collateral are the library's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ typedef struct snp_entry {
 struct attestd_cache {
 	dcap_entry *dcap;
 	snp_entry *snp;
+	cocoon_collateral_source *source; /* callbacks over this cache, made on first use */
 };
 
 int attestd_cache_new(attestd_cache **out)
@@ -63,6 +66,7 @@ void attestd_cache_free(attestd_cache *c)
 	if (!c)
 		return;
 	cache_flush(c);
+	cocoon_collateral_source_free(c->source);
 	free(c);
 }
 
@@ -86,30 +90,16 @@ void attestd_env_refresh(attestd_env *env)
 	}
 }
 
-static void lower(char *s)
-{
-	for (; *s; s++)
-		if (*s >= 'A' && *s <= 'F')
-			*s = (char)(*s - 'A' + 'a');
-}
-
-int attestd_collateral_dcap(const cocoon_collateral **out, attestd_env *env, int sim, const char *tee,
-                            const char *fmspc)
+static int collateral_dcap(const cocoon_collateral **out, attestd_env *env, const char *tee, const char *fmspc)
 {
 	char key[24], *doc = NULL;
 	dcap_entry *e;
 	int err;
 
 	*out = NULL;
-	if (sim) {
-		int i = strcmp(tee, "tdx") == 0;
-		if (env->ctx->sim_coll[i] && strcmp(env->ctx->sim_fmspc[i], fmspc) == 0) {
-			*out = env->ctx->sim_coll[i];
-			return 0;
-		}
-		return cocoon_error_set(COCOON_ENOTFOUND, "the simulation directory has no %s collateral for FMSPC %s",
-		                        tee, fmspc);
-	}
+	if (!fmspc)
+		return cocoon_error_set(COCOON_ENOTFOUND, "the %s quote carries no PCK certificate, so its FMSPC and "
+		                        "collateral are unknown", tee);
 	snprintf(key, sizeof(key), "%s:%s", tee, fmspc);
 	atomic_fetch_add(&attestd_m.collateral_lookups, 1);
 	for (e = env->cache->dcap; e; e = e->next) {
@@ -142,8 +132,8 @@ int attestd_collateral_dcap(const cocoon_collateral **out, attestd_env *env, int
 	return 0;
 }
 
-int attestd_collateral_snp(const uint8_t **vcek, size_t *vcek_len, const char **chain, attestd_env *env,
-                           const uint8_t *chip_id, uint64_t tcb, const char *product)
+static int collateral_snp(const uint8_t **vcek, size_t *vcek_len, const char **chain, attestd_env *env,
+                          const uint8_t *chip_id, uint64_t tcb, const char *product)
 {
 	static const size_t hwid_lens[] = { 64, 8 };
 	char key[160], hex[129], *doc = NULL, *chain_doc = NULL;
@@ -192,6 +182,36 @@ int attestd_collateral_snp(const uint8_t **vcek, size_t *vcek_len, const char **
 	return 0;
 }
 
+/* The appraisal's callbacks: ctx is the worker's attestd_env. */
+static int cb_dcap(const cocoon_collateral **out, void *ctx, cocoon_tee tee, const char *fmspc)
+{
+	return collateral_dcap(out, ctx, tee == COCOON_TEE_TDX ? "tdx" : "sgx", fmspc);
+}
+
+static int cb_snp(const uint8_t **vcek, size_t *vcek_len, const uint8_t **chain, size_t *chain_len, void *ctx,
+                  const uint8_t chip_id[64], uint64_t reported_tcb)
+{
+	const char *c = NULL;
+	int err = collateral_snp(vcek, vcek_len, &c, ctx, chip_id, reported_tcb, NULL);
+	*chain = (const uint8_t *)c;
+	*chain_len = c ? strlen(c) : 0;
+	return err;
+}
+
+cocoon_collateral_source *attestd_collateral_source(attestd_env *env)
+{
+	cocoon_collateral_callbacks cb = COCOON_COLLATERAL_CALLBACKS_INIT;
+
+	if (!env->cache->source) {
+		cb.dcap = cb_dcap;
+		cb.snp = cb_snp;
+		cb.ctx = env;
+		if (cocoon_collateral_source_new_callbacks(&env->cache->source, &cb) != 0)
+			return NULL;
+	}
+	return env->cache->source;
+}
+
 /* ---- import ---- */
 
 static json_t *hex_string(const uint8_t *p, size_t n)
@@ -206,58 +226,35 @@ static json_t *hex_string(const uint8_t *p, size_t n)
 	return s;
 }
 
+static void set(int *bad, json_t *o, const char *k, json_t *v)
+{
+	if (!v || json_object_set_new(o, k, v) < 0)
+		*bad = 1;
+}
+
 /* The vectors' layout of a parsed collateral: what the store keeps. */
 static char *to_vectors_layout(const cocoon_collateral *c)
 {
 	json_t *o = json_object();
-	char *out;
-	json_object_set_new(o, "pck_crl_issuer_chain", json_stringn(c->pck_crl_issuer_chain, c->pck_crl_issuer_chain_len));
-	json_object_set_new(o, "root_ca_crl", hex_string(c->root_ca_crl, c->root_ca_crl_len));
-	json_object_set_new(o, "pck_crl", hex_string(c->pck_crl, c->pck_crl_len));
-	json_object_set_new(o, "tcb_info_issuer_chain", json_stringn(c->tcb_info_issuer_chain, c->tcb_info_issuer_chain_len));
-	json_object_set_new(o, "tcb_info", json_stringn(c->tcb_info, c->tcb_info_len));
-	json_object_set_new(o, "tcb_info_signature", hex_string(c->tcb_info_signature, 64));
-	json_object_set_new(o, "qe_identity_issuer_chain",
-	                    json_stringn(c->qe_identity_issuer_chain, c->qe_identity_issuer_chain_len));
-	json_object_set_new(o, "qe_identity", json_stringn(c->qe_identity, c->qe_identity_len));
-	json_object_set_new(o, "qe_identity_signature", hex_string(c->qe_identity_signature, 64));
-	out = json_dumps(o, JSON_COMPACT);
+	char *out = NULL;
+	int bad = !o;
+
+	if (bad)
+		return NULL;
+	set(&bad, o, "pck_crl_issuer_chain", json_stringn(c->pck_crl_issuer_chain, c->pck_crl_issuer_chain_len));
+	set(&bad, o, "root_ca_crl", hex_string(c->root_ca_crl, c->root_ca_crl_len));
+	set(&bad, o, "pck_crl", hex_string(c->pck_crl, c->pck_crl_len));
+	set(&bad, o, "tcb_info_issuer_chain", json_stringn(c->tcb_info_issuer_chain, c->tcb_info_issuer_chain_len));
+	set(&bad, o, "tcb_info", json_stringn(c->tcb_info, c->tcb_info_len));
+	set(&bad, o, "tcb_info_signature", hex_string(c->tcb_info_signature, 64));
+	set(&bad, o, "qe_identity_issuer_chain",
+	    json_stringn(c->qe_identity_issuer_chain, c->qe_identity_issuer_chain_len));
+	set(&bad, o, "qe_identity", json_stringn(c->qe_identity, c->qe_identity_len));
+	set(&bad, o, "qe_identity_signature", hex_string(c->qe_identity_signature, 64));
+	if (!bad)
+		out = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return out;
-}
-
-/* tee ("sgx"/"tdx"), FMSPC and nextUpdate from the TCB info the collateral carries. */
-static int describe(char tee[4], char fmspc[13], time_t *next, const cocoon_collateral *c)
-{
-	json_error_t jerr;
-	json_t *t = json_loadb(c->tcb_info, c->tcb_info_len, 0, &jerr);
-	const char *id, *f, *nu;
-	int err = 0;
-
-	if (!t)
-		return cocoon_error_set(COCOON_EFORMAT, "tcb_info: invalid JSON: %s", jerr.text);
-	id = json_string_value(json_object_get(t, "id"));
-	f = json_string_value(json_object_get(t, "fmspc"));
-	nu = json_string_value(json_object_get(t, "nextUpdate"));
-	if (!f || strlen(f) != 12) {
-		err = cocoon_error_set(COCOON_EFORMAT, "tcb_info: \"fmspc\" must be 12 hex characters");
-		goto done;
-	}
-	if (id && strcmp(id, "SGX") != 0 && strcmp(id, "TDX") != 0) {
-		err = cocoon_error_set(COCOON_EFORMAT, "tcb_info: id '%.16s' is neither SGX nor TDX", id);
-		goto done;
-	}
-	snprintf(tee, 4, "%s", id && strcmp(id, "TDX") == 0 ? "tdx" : "sgx");
-	snprintf(fmspc, 13, "%s", f);
-	lower(fmspc);
-	*next = 0;
-	if (nu && cocoon_time_parse(next, nu) != 0) {
-		err = cocoon_error_set(COCOON_EFORMAT, "tcb_info: nextUpdate '%.40s' is not a date", nu);
-		goto done;
-	}
-done:
-	json_decref(t);
-	return err;
 }
 
 /* A CRL given as hex DER or as PEM text. */
@@ -338,7 +335,7 @@ static int store_dcap(char **summary, attestd_env *env, const cocoon_collateral 
 	time_t next;
 	int err;
 
-	if ((err = describe(tee, fmspc, &next, c)) != 0)
+	if ((err = cocoon_collateral_describe(tee, fmspc, &next, c)) != 0)
 		return err;
 	if (!(doc = to_vectors_layout(c)))
 		return cocoon_error_set(COCOON_ENOMEM, "out of memory");
@@ -454,90 +451,61 @@ done:
 static int import_path(attestd_env *env, const char *path)
 {
 	struct stat st;
+	cocoon_collateral *c = NULL;
 	uint8_t *doc = NULL;
 	size_t len = 0;
 	char *summary = NULL;
 	int err;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		static const char *const names[] = { "tcb_info.json", "tcb_info_issuer_chain.pem", "qe_identity.json",
-			                             "pck_crl_issuer_chain.pem" };
-		static const char *const fields[] = { "tcb_info", "tcb_info_issuer_chain", "qe_identity",
-			                              "pck_crl_issuer_chain" };
-		json_t *o = json_object();
-		char *p = NULL, *body;
-		for (size_t i = 0; i < 4; i++) {
-			if (asprintf(&p, "%s/%s", path, names[i]) < 0)
-				p = NULL;
-			if (!p || cocoon_file_read(&doc, &len, p) != 0) {
-				free(p);
-				json_decref(o);
-				return cocoon_error_set(COCOON_EIO, "collateral directory %s: %s", path,
-				                        cocoon_error_last()->message);
-			}
-			json_object_set_new(o, fields[i], json_stringn((char *)doc, len));
-			free(p);
-			free(doc);
-		}
-		for (size_t i = 0; i < 2; i++) {
-			const char *crl = i ? "root_ca_crl" : "pck_crl";
-			if (asprintf(&p, "%s/%s.pem", path, crl) < 0)
-				p = NULL;
-			if (p && cocoon_file_read(&doc, &len, p) == 0) {
-				json_object_set_new(o, crl, json_stringn((char *)doc, len));
-			} else {
-				free(p);
-				if (asprintf(&p, "%s/%s.der", path, crl) < 0)
-					p = NULL;
-				if (!p || cocoon_file_read(&doc, &len, p) != 0) {
-					free(p);
-					json_decref(o);
-					return cocoon_error_set(COCOON_EIO, "collateral directory %s: %s.der or %s.pem is "
-					                        "missing", path, crl, crl);
-				}
-				json_object_set_new(o, crl, hex_string(doc, len));
-			}
-			free(p);
-			free(doc);
-		}
-		if (asprintf(&p, "%s/qe_identity_issuer_chain.pem", path) < 0)
-			p = NULL;
-		if (p && cocoon_file_read(&doc, &len, p) == 0) {
-			json_object_set_new(o, "qe_identity_issuer_chain", json_stringn((char *)doc, len));
-			free(doc);
-		}
-		free(p);
-		body = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-		if (!body)
-			return cocoon_error_set(COCOON_ENOMEM, "out of memory");
-		err = attestd_collateral_import_dcap(&summary, env, body, strlen(body));
-		free(body);
+		if ((err = cocoon_collateral_from_dir(&c, path)) == 0)
+			err = store_dcap(&summary, env, c);
+		cocoon_collateral_free(c);
+		if (err)
+			return err;
 	} else {
 		if ((err = cocoon_file_read(&doc, &len, path)) != 0)
 			return err;
 		err = attestd_collateral_import_dcap(&summary, env, (char *)doc, len);
 		free(doc);
+		if (err)
+			return cocoon_error_set(err, "collateral %s: %s", path, cocoon_error_last()->message);
 	}
-	if (err)
-		return cocoon_error_set(err, "collateral %s: %s", path, cocoon_error_last()->message);
 	attestd_logf("info", "imported collateral from %s: %s", path, summary ? summary : "");
 	free(summary);
 	return 0;
 }
 
-/* The simulated AMD PKI, when the directory has one: the VCEK, the ASK+ARK chain to trust, the CRL. */
-static int load_sim_amd(attestd_ctx *ctx)
+/* --trust-sim DIR: its current SGX and TDX collateral and, when present, its AMD PKI (VCEK, ASK+ARK, CRL). */
+static int load_sim(attestd_ctx *ctx)
 {
-	static const char *const rel[3] = { "amd/vcek.pem", "amd/chain.pem", "amd/crl.der" };
+	static const char *const dcap_rel[2] = { "intel/collateral-sgx.json", "intel/collateral-tdx.json" };
+	static const char *const amd_rel[3] = { "amd/vcek.pem", "amd/chain.pem", "amd/crl.der" };
+	cocoon_snp_collateral snp = COCOON_SNP_COLLATERAL_INIT;
 	uint8_t *data[3] = { NULL, NULL, NULL };
 	size_t len[3] = { 0, 0, 0 };
+	const char *dir = ctx->cfg->trust_sim_dir;
 	struct stat st;
-	int err = 0;
+	char *path = NULL;
+	int err;
 
-	for (int i = 0; i < 3; i++) {
-		char *path = cocoon_sim_path(ctx->cfg->trust_sim_dir, rel[i]);
-		if (!path) {
+	if ((err = cocoon_collateral_source_new(&ctx->sim_source)) != 0)
+		return err;
+	for (int t = 0; t < 2 && !err; t++) {
+		cocoon_collateral *c = NULL;
+		uint8_t *doc = NULL;
+		if (!(path = cocoon_sim_path(dir, dcap_rel[t])))
+			return cocoon_error_set(COCOON_ENOMEM, "out of memory");
+		if (!(err = cocoon_file_read(&doc, &len[0], path)) &&
+		    !(err = cocoon_collateral_from_json(&c, (char *)doc, len[0])))
+			err = cocoon_collateral_source_add_dcap(ctx->sim_source, c);
+		free(doc);
+		if (err)
+			err = cocoon_error_set(err, "--trust-sim: %s: %s", path, cocoon_error_last()->message);
+		free(path);
+	}
+	for (int i = 0; i < 3 && !err; i++) {
+		if (!(path = cocoon_sim_path(dir, amd_rel[i]))) {
 			err = cocoon_error_set(COCOON_ENOMEM, "out of memory");
 			break;
 		}
@@ -545,24 +513,19 @@ static int load_sim_amd(attestd_ctx *ctx)
 			free(path);
 			return 0; /* a simulation directory without the AMD part: SNP simulation is off */
 		}
-		err = cocoon_file_read(&data[i], &len[i], path);
-		if (err)
+		if ((err = cocoon_file_read(&data[i], &len[i], path)) != 0)
 			err = cocoon_error_set(err, "--trust-sim: %s: %s", path, cocoon_error_last()->message);
 		free(path);
-		if (err)
-			break;
 	}
-	if (err) {
-		for (int i = 0; i < 3; i++)
-			free(data[i]);
-		return err;
+	if (!err) {
+		snp.vcek = data[0], snp.vcek_len = len[0];
+		snp.chain = data[1], snp.chain_len = len[1];
+		snp.crl = data[2], snp.crl_len = len[2];
+		err = cocoon_collateral_source_set_snp(ctx->sim_source, &snp);
 	}
-	ctx->sim_amd_vcek = data[0];
-	ctx->sim_amd_vcek_len = len[0];
-	ctx->sim_amd_chain = (char *)data[1];
-	ctx->sim_amd_crl = data[2];
-	ctx->sim_amd_crl_len = len[2];
-	return 0;
+	for (int i = 0; i < 3; i++)
+		free(data[i]);
+	return err;
 }
 
 int attestd_collateral_bootstrap(attestd_env *env)
@@ -576,31 +539,8 @@ int attestd_collateral_bootstrap(attestd_env *env)
 		if ((err = import_path(env, json_string_value(e))) != 0)
 			return err;
 	}
-	if (ctx->cfg->trust_sim_dir) {
-		static const char *const rel[2] = { "intel/collateral-sgx.json", "intel/collateral-tdx.json" };
-		for (int t = 0; t < 2; t++) {
-			char *path = cocoon_sim_path(ctx->cfg->trust_sim_dir, rel[t]), tee[4];
-			uint8_t *doc = NULL;
-			size_t len;
-			time_t next;
-			if (!path)
-				return cocoon_error_set(COCOON_ENOMEM, "out of memory");
-			err = cocoon_file_read(&doc, &len, path);
-			if (!err)
-				err = cocoon_collateral_from_json(&ctx->sim_coll[t], (char *)doc, len);
-			if (!err)
-				err = describe(tee, ctx->sim_fmspc[t], &next, ctx->sim_coll[t]);
-			free(doc);
-			if (err) {
-				err = cocoon_error_set(err, "--trust-sim: %s: %s", path, cocoon_error_last()->message);
-				free(path);
-				return err;
-			}
-			free(path);
-		}
-		if ((err = load_sim_amd(ctx)) != 0)
-			return err;
-	}
+	if (ctx->cfg->trust_sim_dir && (err = load_sim(ctx)) != 0)
+		return err;
 	return 0;
 }
 

@@ -181,9 +181,10 @@ int attestd_config_check(const attestd_config *c)
 	if (!!c->tls_cert != !!c->tls_key)
 		return cocoon_error_set(COCOON_EFORMAT, "%s: tls_cert and tls_key go together (got only %s)", src,
 		                        c->tls_cert ? "tls_cert" : "tls_key");
-	if (strcmp(c->signing_alg, "RS256") != 0 && strcmp(c->signing_alg, "ES256") != 0)
-		return cocoon_error_set(COCOON_EFORMAT, "%s: signing_alg '%s' is not supported; use RS256 or ES256", src,
-		                        c->signing_alg);
+	if (strcmp(c->signing_alg, "RS256") != 0 && strcmp(c->signing_alg, "ES256") != 0 &&
+	    strcmp(c->signing_alg, "PS256") != 0)
+		return cocoon_error_set(COCOON_EFORMAT, "%s: signing_alg '%s' is not supported; use RS256, PS256 or "
+		                        "ES256", src, c->signing_alg);
 	if (c->signing_cert_file && !c->signing_key_file)
 		return cocoon_error_set(COCOON_EFORMAT, "%s: signing_cert needs signing_key", src);
 	if (!strchr(c->listen, ':'))

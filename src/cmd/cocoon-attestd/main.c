@@ -23,7 +23,7 @@ static const char usage[] =
 	"  --secret-key FILE        32-byte key sealing secrets in the database (mode 0600)\n"
 	"  --issuer URL             token issuer; jku is URL/certs (default: from --listen)\n"
 	"  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
-	"  --signing-alg ALG        RS256 (default) or ES256\n"
+	"  --signing-alg ALG        RS256 (default), PS256 or ES256\n"
 	"  --admin-token-file FILE  enables the admin API (policies, collateral) with this bearer token\n"
 	"  --collateral PATH        import DCAP collateral at start (JSON file or PCS directory); repeatable\n"
 	"  --workers N              event-loop threads (default: one per core)\n"
@@ -340,11 +340,7 @@ done:
 	cocoon_kek_free(ctx.kek);
 	cocoon_verifier_free(ctx.verifier);
 	cocoon_verifier_free(ctx.sim_verifier);
-	cocoon_collateral_free(ctx.sim_coll[0]);
-	cocoon_collateral_free(ctx.sim_coll[1]);
-	free(ctx.sim_amd_vcek);
-	free(ctx.sim_amd_chain);
-	free(ctx.sim_amd_crl);
+	cocoon_collateral_source_free(ctx.sim_source);
 	SSL_CTX_free(ctx.tls);
 	free(ctx.issuer);
 	free(ctx.jku);

@@ -79,6 +79,11 @@ static const char *const check_names[COCOON_CHECK__COUNT] = {
 	[COCOON_CHECK_VTPM_PCR_DIGEST] = "vtpm_pcr_digest",
 	[COCOON_CHECK_VTPM_USER_DATA] = "vtpm_user_data",
 	[COCOON_CHECK_TD_REPORT_MISMATCH] = "td_report_mismatch",
+	/* The appraisal pipeline */
+	[COCOON_CHECK_EVIDENCE_FORMAT] = "evidence_format",
+	[COCOON_CHECK_REPORT_DATA_BINDING] = "report_data_binding",
+	[COCOON_CHECK_INIT_DATA_BINDING] = "init_data_binding",
+	[COCOON_CHECK_POLICY] = "policy",
 };
 
 const char *cocoon_check_name(cocoon_check c)

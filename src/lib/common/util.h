@@ -9,6 +9,8 @@
 #include "cocoon/common.h"
 #include "cocoon/verify.h"
 
+struct json_t;
+
 #if defined(__GNUC__)
 #define COCOON_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
@@ -26,6 +28,9 @@ typedef struct {
 	cocoon_check check;
 	char reason[1024];
 } cocoon_failure;
+
+/* The result as the CLI's JSON object, built without a text round trip (caller owns *out, a json_t *). */
+int cocoon_result_json_object(struct json_t **out, const cocoon_result *r);
 
 /* Fills f and returns COCOON_EREJECT. */
 int cocoon_fail(cocoon_failure *f, cocoon_check check, const char *fmt, ...) COCOON_PRINTF(3, 4);

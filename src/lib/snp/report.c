@@ -82,9 +82,9 @@ int cocoon_snp_report_decode(cocoon_snp_report *r, const uint8_t *b, size_t len)
 	memset(r, 0, sizeof(*r));
 	if (len != COCOON_SNP_REPORT_SIZE)
 		return cocoon_error_set(COCOON_EFORMAT,
-		                        "SNP report: %zu bytes, an attestation report is exactly %d bytes; pass the "
+		                        "SNP report: %zu bytes, want %d (an attestation report is exactly %d bytes); pass the "
 		                        "report alone (split an extended report's certificate table off)",
-		                        len, COCOON_SNP_REPORT_SIZE);
+		                        len, COCOON_SNP_REPORT_SIZE, COCOON_SNP_REPORT_SIZE);
 	r->version = cocoon_le32(b + 0x000);
 	r->guest_svn = cocoon_le32(b + 0x004);
 	r->policy = le64(b + 0x008);

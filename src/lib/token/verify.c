@@ -1,9 +1,10 @@
-/* JWS compact verification (RS256, ES256) with a trusted JWKS, and the JWT time and identity checks. */
+/* JWS compact verification (RS256, PS256, ES256) with a trusted JWKS, and the JWT time and identity checks. */
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include "common/util.h"
 #include "token/token_int.h"
 
@@ -65,6 +66,14 @@ static int decode_json(json_t **out, const char *b64, size_t len, const char *wh
 	return err;
 }
 
+/* The accepted algorithms; ALG_ES256 is 1 so that "is_ec" reads as before for EC keys. */
+enum { ALG_RS256 = 0, ALG_ES256 = 1, ALG_PS256 = 2 };
+
+static const char *alg_name(int alg)
+{
+	return alg == ALG_ES256 ? "ES256" : alg == ALG_PS256 ? "PS256" : "RS256";
+}
+
 /* JWS ES256 carries raw r||s; OpenSSL verifies DER. */
 static int es256_to_der(uint8_t **der, size_t *der_len, const uint8_t *sig, size_t len)
 {
@@ -95,25 +104,28 @@ done:
 }
 
 /* Verifies parts 0 and 1 ("header.payload") against part 2 with pkey. */
-static int check_signature(const jws_parts *p, EVP_PKEY *pkey, int is_ec)
+static int check_signature(const jws_parts *p, EVP_PKEY *pkey, int alg)
 {
 	uint8_t *sig = NULL, *der = NULL;
 	size_t sig_len = 0, der_len = 0;
 	EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
 	int err = 0, ok;
 
 	if (cocoon_b64_decode(&sig, &sig_len, p->part[2], p->len[2]) != 0) {
 		err = cocoon_error_set(COCOON_EFORMAT, "token signature: %s", cocoon_error_last()->message);
 		goto done;
 	}
-	if (is_ec && (err = es256_to_der(&der, &der_len, sig, sig_len)) != 0)
+	if (alg == ALG_ES256 && (err = es256_to_der(&der, &der_len, sig, sig_len)) != 0)
 		goto done;
-	if (!(md = EVP_MD_CTX_new()) || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) != 1) {
+	if (!(md = EVP_MD_CTX_new()) || EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, pkey) != 1 ||
+	    (alg == ALG_PS256 && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	                          EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1))) {
 		err = cocoon_error_set_openssl(COCOON_EINTERNAL, "token signature: verifier setup");
 		goto done;
 	}
 	/* The signing input runs from the header through the payload, dot included. */
-	ok = EVP_DigestVerify(md, is_ec ? der : sig, is_ec ? der_len : sig_len, (const unsigned char *)p->part[0],
+	ok = EVP_DigestVerify(md, alg == ALG_ES256 ? der : sig, alg == ALG_ES256 ? der_len : sig_len, (const unsigned char *)p->part[0],
 	                      p->len[0] + 1 + p->len[1]);
 	if (ok != 1)
 		err = cocoon_error_set(COCOON_EREJECT, "token signature does not verify with the key");
@@ -135,12 +147,14 @@ static int header_alg(int *is_ec, json_t *header)
 	if (strcmp(alg, "none") == 0 || strcmp(alg, "None") == 0 || strcmp(alg, "NONE") == 0)
 		return cocoon_error_set(COCOON_EREJECT, "token header: alg '%s' is not accepted (unsigned token)", alg);
 	if (strcmp(alg, "RS256") == 0)
-		*is_ec = 0;
+		*is_ec = ALG_RS256;
 	else if (strcmp(alg, "ES256") == 0)
-		*is_ec = 1;
+		*is_ec = ALG_ES256;
+	else if (strcmp(alg, "PS256") == 0)
+		*is_ec = ALG_PS256;
 	else
-		return cocoon_error_set(COCOON_EREJECT, "token header: alg '%.32s' is not accepted; RS256 and ES256 are",
-		                        alg);
+		return cocoon_error_set(COCOON_EREJECT, "token header: alg '%.32s' is not accepted; RS256, PS256 and "
+		                        "ES256 are", alg);
 	if (json_object_get(header, "crit"))
 		return cocoon_error_set(COCOON_EREJECT, "token header: \"crit\" extensions are not supported");
 	if (json_object_get(header, "typ") && (!typ || strcmp(typ, "JWT") != 0))
@@ -229,9 +243,9 @@ int cocoon_token_verify(json_t **claims_out, json_t **header_out, const char *to
 		err = cocoon_error_set(COCOON_EREJECT, "token header: kid '%.100s' is not in the trusted JWKS", kid);
 		goto done;
 	}
-	if (key->is_ec != is_ec) {
+	if (key->is_ec != (is_ec == ALG_ES256)) {
 		err = cocoon_error_set(COCOON_EREJECT, "token header: alg %s does not match the %s key of kid '%.100s'",
-		                       is_ec ? "ES256" : "RS256", key->is_ec ? "EC" : "RSA", kid);
+		                       alg_name(is_ec), key->is_ec ? "EC" : "RSA", kid);
 		goto done;
 	}
 	if ((err = check_signature(&p, key->pkey, is_ec)) || (err = decode_json(&claims, p.part[1], p.len[1], "payload")) ||
@@ -263,9 +277,9 @@ int cocoon_jws_verify_with_key(uint8_t **payload, size_t *payload_len, const cha
 	if ((err = split(&p, jws, len)) || (err = decode_json(&header, p.part[0], p.len[0], "header")) ||
 	    (err = header_alg(&is_ec, header)))
 		goto done;
-	if (EVP_PKEY_is_a(pkey, is_ec ? "EC" : "RSA") != 1) {
+	if (EVP_PKEY_is_a(pkey, is_ec == ALG_ES256 ? "EC" : "RSA") != 1) {
 		err = cocoon_error_set(COCOON_EREJECT, "jws: alg %s does not match the signer's key type",
-		                       is_ec ? "ES256" : "RS256");
+		                       alg_name(is_ec));
 		goto done;
 	}
 	if ((err = check_signature(&p, pkey, is_ec)))
