@@ -20,6 +20,8 @@ typedef struct cocoon_collateral cocoon_collateral;
  * the field named.
  */
 COCOON_API int cocoon_collateral_from_json(cocoon_collateral **out, const char *json, size_t len);
+/* The same layout back, compact JSON (caller frees *out): what attestd's store keeps. */
+COCOON_API int cocoon_collateral_to_json(char **out, const cocoon_collateral *c);
 
 /* Intel PCS/PCCS v4 responses as files' contents. */
 typedef struct {

@@ -123,6 +123,22 @@ COCOON_API int cocoon_verifier_verify_snp(cocoon_result *result, cocoon_verifier
                                           const cocoon_verify_options *opts);
 
 /* 1 when buf looks like an SEV-SNP report: 1184 bytes and version 2..5. */
+/*
+ * What identifies a VCEK in a collateral cache, read from its AMD KDS
+ * extensions: the HWID (CHIP_ID), the TCB the extensions compose, and the
+ * product line name ("Milan", "Genoa", "Turin"). The certificate's chain is
+ * NOT verified here: use it only as a lookup key, never as a trust decision.
+ */
+typedef struct {
+	uint8_t chip_id[64];
+	size_t chip_id_len;   /* 64 (Milan/Genoa) or 8 (Turin) */
+	uint64_t tcb;
+	const char *product;  /* static string */
+} cocoon_snp_vcek_id;
+
+/* der: a VCEK certificate. COCOON_EFORMAT when it is not one (the reason names the extension). */
+COCOON_API int cocoon_snp_vcek_identify(cocoon_snp_vcek_id *out, const uint8_t *der, size_t len);
+
 COCOON_API int cocoon_snp_report_looks_like(const uint8_t *buf, size_t len);
 
 /* Decodes every field of a report as a JSON object (caller frees). */

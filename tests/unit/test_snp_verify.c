@@ -1225,9 +1225,36 @@ static void test_gen_api_errors(void **state)
 	assert_string_equal(cocoon_snp_check_name(COCOON_CHECK_NONE), "none");
 }
 
+/* The cache key attestd files a VCEK under is the report's own CHIP_ID and REPORTED_TCB. */
+static void test_vcek_identify(void **state)
+{
+	(void)state;
+	COCOON_REQUIRE_VECTORS();
+	cocoon_snp_vcek_id id;
+	size_t rlen, vlen;
+	uint8_t *report = cocoon_test_vector("snp/report.bin", &rlen);
+	uint8_t *vcek = cocoon_test_vector("snp/vcek.der", &vlen);
+	uint64_t reported_tcb = 0;
+
+	assert_int_equal(cocoon_snp_vcek_identify(&id, vcek, vlen), 0);
+	assert_int_equal(id.chip_id_len, 64);
+	assert_memory_equal(id.chip_id, report + 0x1A0, 64);
+	for (int i = 7; i >= 0; i--)
+		reported_tcb = reported_tcb << 8 | report[0x180 + i];
+	assert_int_equal(id.tcb, reported_tcb);
+	assert_string_equal(id.product, "Milan");
+	/* Not one certificate: truncated, trailing bytes, or not DER at all. */
+	assert_int_equal(cocoon_snp_vcek_identify(&id, vcek, vlen - 1), COCOON_EFORMAT);
+	assert_int_equal(cocoon_snp_vcek_identify(&id, report, rlen), COCOON_EFORMAT);
+	assert_non_null(strstr(cocoon_error_last()->message, "VCEK"));
+	free(report);
+	free(vcek);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vcek_identify),
 		cmocka_unit_test(test_real_default_policy_rejects_debug),
 		cmocka_unit_test(test_real_allow_debug_accepts),
 		cmocka_unit_test(test_real_tampering_breaks_signature),

@@ -13,8 +13,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "common/util.h"
-#include "dcap/collateral.h"
-#include "snp/snp.h"
 #include "attestd.h"
 
 typedef struct dcap_entry {
@@ -214,49 +212,6 @@ cocoon_collateral_source *attestd_collateral_source(attestd_env *env)
 
 /* ---- import ---- */
 
-static json_t *hex_string(const uint8_t *p, size_t n)
-{
-	char *h = malloc(2 * n + 1);
-	json_t *s;
-	if (!h)
-		return NULL;
-	cocoon_hex_encode(h, p, n);
-	s = json_string(h);
-	free(h);
-	return s;
-}
-
-static void set(int *bad, json_t *o, const char *k, json_t *v)
-{
-	if (!v || json_object_set_new(o, k, v) < 0)
-		*bad = 1;
-}
-
-/* The vectors' layout of a parsed collateral: what the store keeps. */
-static char *to_vectors_layout(const cocoon_collateral *c)
-{
-	json_t *o = json_object();
-	char *out = NULL;
-	int bad = !o;
-
-	if (bad)
-		return NULL;
-	set(&bad, o, "pck_crl_issuer_chain", json_stringn(c->pck_crl_issuer_chain, c->pck_crl_issuer_chain_len));
-	set(&bad, o, "root_ca_crl", hex_string(c->root_ca_crl, c->root_ca_crl_len));
-	set(&bad, o, "pck_crl", hex_string(c->pck_crl, c->pck_crl_len));
-	set(&bad, o, "tcb_info_issuer_chain", json_stringn(c->tcb_info_issuer_chain, c->tcb_info_issuer_chain_len));
-	set(&bad, o, "tcb_info", json_stringn(c->tcb_info, c->tcb_info_len));
-	set(&bad, o, "tcb_info_signature", hex_string(c->tcb_info_signature, 64));
-	set(&bad, o, "qe_identity_issuer_chain",
-	    json_stringn(c->qe_identity_issuer_chain, c->qe_identity_issuer_chain_len));
-	set(&bad, o, "qe_identity", json_stringn(c->qe_identity, c->qe_identity_len));
-	set(&bad, o, "qe_identity_signature", hex_string(c->qe_identity_signature, 64));
-	if (!bad)
-		out = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return out;
-}
-
 /* A CRL given as hex DER or as PEM text. */
 static int crl_bytes(uint8_t **out, size_t *len, json_t *v, const char *field)
 {
@@ -337,7 +292,7 @@ static int store_dcap(char **summary, attestd_env *env, const cocoon_collateral 
 
 	if ((err = cocoon_collateral_describe(tee, fmspc, &next, c)) != 0)
 		return err;
-	if (!(doc = to_vectors_layout(c)))
+	if (cocoon_collateral_to_json(&doc, c) != 0)
 		return cocoon_error_set(COCOON_ENOMEM, "out of memory");
 	snprintf(key, sizeof(key), "%s:%s", tee, fmspc);
 	err = env->store->ops->collateral_put(env->store, "dcap", key, doc, next);
@@ -404,9 +359,9 @@ int attestd_collateral_import_snp(char **summary, attestd_env *env, const char *
 	const char *vcek_s, *chain_s;
 	char *pem = NULL, key[160], hex[129];
 	X509 *cert = NULL;
-	cocoon_snp_kds_ext ext;
-	cocoon_failure f;
-	int err = 0;
+	cocoon_snp_vcek_id id;
+	unsigned char *der = NULL;
+	int der_len, err = 0;
 
 	*summary = NULL;
 	if (!o)
@@ -424,23 +379,27 @@ int attestd_collateral_import_snp(char **summary, attestd_env *env, const char *
 	}
 	if ((err = cert_pem(&pem, &cert, vcek_s, "vcek")) != 0)
 		goto done;
-	if (cocoon_snp_kds_ext_parse(&ext, &f, cert, COCOON_SNP_SIGNER_VCEK) != 0 || ext.hwid_len == 0) {
-		err = cocoon_error_set(COCOON_EFORMAT, "body: \"vcek\" is not a VCEK with AMD KDS extensions: %s",
-		                       f.reason);
+	if ((der_len = i2d_X509(cert, &der)) <= 0) {
+		err = cocoon_error_set_openssl(COCOON_ENOMEM, "body: \"vcek\": cannot encode the certificate");
 		goto done;
 	}
-	cocoon_hex_encode(hex, ext.hwid, ext.hwid_len);
-	snprintf(key, sizeof(key), "%s:%016llx", hex, (unsigned long long)ext.tcb);
+	if (cocoon_snp_vcek_identify(&id, der, (size_t)der_len) != 0) {
+		err = cocoon_error_set(COCOON_EFORMAT, "body: \"vcek\": %s", cocoon_error_last()->message);
+		goto done;
+	}
+	cocoon_hex_encode(hex, id.chip_id, id.chip_id_len);
+	snprintf(key, sizeof(key), "%s:%016llx", hex, (unsigned long long)id.tcb);
 	if ((err = env->store->ops->collateral_put(env->store, "snp-vcek", key, pem, 0)) != 0)
 		goto done;
 	if (chain_s && (err = env->store->ops->collateral_put(env->store, "snp-chain",
-	                                                       cocoon_snp_product_name(ext.product), chain_s, 0)))
+	                                                       id.product, chain_s, 0)))
 		goto done;
 	atomic_fetch_add(&env->ctx->generation, 1);
 	if (asprintf(summary, "{\"kind\":\"snp\",\"product\":\"%s\",\"chip_id\":\"%s\",\"tcb\":\"%016llx\"}",
-	             cocoon_snp_product_name(ext.product), hex, (unsigned long long)ext.tcb) < 0)
+	             id.product, hex, (unsigned long long)id.tcb) < 0)
 		*summary = NULL;
 done:
+	OPENSSL_free(der);
 	X509_free(cert);
 	free(pem);
 	json_decref(o);

@@ -493,3 +493,48 @@ done:
 	cocoon_collateral_free(c);
 	return err;
 }
+
+static json_t *hex_string(const uint8_t *p, size_t n)
+{
+	char *h = malloc(2 * n + 1);
+	json_t *s;
+	if (!h)
+		return NULL;
+	cocoon_hex_encode(h, p, n);
+	s = json_string(h);
+	free(h);
+	return s;
+}
+
+static void set_member(int *bad, json_t *o, const char *k, json_t *v)
+{
+	if (!v || json_object_set_new(o, k, v) < 0)
+		*bad = 1;
+}
+
+/* The inverse of cocoon_collateral_from_json: what attestd's store keeps. */
+int cocoon_collateral_to_json(char **out, const cocoon_collateral *c)
+{
+	json_t *o = json_object();
+	int bad = !o;
+
+	*out = NULL;
+	if (bad)
+		return cocoon_error_set(COCOON_ENOMEM, "collateral: out of memory");
+	set_member(&bad, o, "pck_crl_issuer_chain", json_stringn(c->pck_crl_issuer_chain, c->pck_crl_issuer_chain_len));
+	set_member(&bad, o, "root_ca_crl", hex_string(c->root_ca_crl, c->root_ca_crl_len));
+	set_member(&bad, o, "pck_crl", hex_string(c->pck_crl, c->pck_crl_len));
+	set_member(&bad, o, "tcb_info_issuer_chain", json_stringn(c->tcb_info_issuer_chain, c->tcb_info_issuer_chain_len));
+	set_member(&bad, o, "tcb_info", json_stringn(c->tcb_info, c->tcb_info_len));
+	set_member(&bad, o, "tcb_info_signature", hex_string(c->tcb_info_signature, 64));
+	set_member(&bad, o, "qe_identity_issuer_chain",
+	    json_stringn(c->qe_identity_issuer_chain, c->qe_identity_issuer_chain_len));
+	set_member(&bad, o, "qe_identity", json_stringn(c->qe_identity, c->qe_identity_len));
+	set_member(&bad, o, "qe_identity_signature", hex_string(c->qe_identity_signature, 64));
+	if (!bad)
+		*out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!*out)
+		return cocoon_error_set(COCOON_ENOMEM, "collateral: out of memory");
+	return 0;
+}

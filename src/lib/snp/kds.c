@@ -7,6 +7,7 @@
  * tag, so both the raw and the wrapped form are accepted (as go-sev-guest
  * kds.go does). Values are decoded with OpenSSL's d2i_* only.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <openssl/asn1.h>
@@ -233,4 +234,32 @@ int cocoon_snp_kds_ext_parse(cocoon_snp_kds_ext *out, cocoon_failure *f, X509 *c
 	}
 	out->tcb = compose_tcb(out);
 	return 0;
+}
+
+int cocoon_snp_vcek_identify(cocoon_snp_vcek_id *out, const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	cocoon_snp_kds_ext ext;
+	cocoon_failure f;
+	X509 *cert = NULL;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&f, 0, sizeof(f));
+	if (!der || len == 0 || len > LONG_MAX || !(cert = d2i_X509(NULL, &p, (long)len)) || p != der + len) {
+		err = cocoon_error_set_openssl(COCOON_EFORMAT, "VCEK: not one DER certificate");
+		goto done;
+	}
+	if (cocoon_snp_kds_ext_parse(&ext, &f, cert, COCOON_SNP_SIGNER_VCEK) != 0 || ext.hwid_len == 0) {
+		err = cocoon_error_set(COCOON_EFORMAT, "VCEK: not a VCEK with AMD KDS extensions: %s",
+		                       ext.hwid_len == 0 && !f.reason[0] ? "no HWID extension" : f.reason);
+		goto done;
+	}
+	memcpy(out->chip_id, ext.hwid, ext.hwid_len);
+	out->chip_id_len = ext.hwid_len;
+	out->tcb = ext.tcb;
+	out->product = cocoon_snp_product_name(ext.product);
+done:
+	X509_free(cert);
+	return err;
 }
