@@ -6,7 +6,7 @@ mode=${1:-build}
 # Building everything: the library, the CLI and the daemons.
 pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
       libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
-      libevent-dev libjose-dev libsqlite3-dev libarchive-dev)
+      libevent-dev libjose-dev libsqlite3-dev libarchive-dev libcbor-dev)
 case "$mode" in
   build) ;;
   # Tests also drive the binaries with independent clients: python3-grpcio as the kubelet,

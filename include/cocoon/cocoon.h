@@ -10,4 +10,5 @@
 #include "sim.h"
 #include "run.h"
 #include "oci.h"
+#include "ratls.h"
 #endif

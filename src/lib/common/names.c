@@ -65,6 +65,12 @@ static const char *const check_names[COCOON_CHECK__COUNT] = {
 	[COCOON_CHECK_SNP_IMAGE_ID] = "snp_image_id",
 	[COCOON_CHECK_SNP_ID_KEY] = "snp_id_key",
 	[COCOON_CHECK_SNP_AUTHOR_KEY] = "snp_author_key",
+	/* RA-TLS */
+	[COCOON_CHECK_RATLS_CERTIFICATE] = "ratls_certificate",
+	[COCOON_CHECK_RATLS_VALIDITY] = "ratls_validity",
+	[COCOON_CHECK_RATLS_EXTENSION] = "ratls_extension",
+	[COCOON_CHECK_RATLS_EVIDENCE_TYPE] = "ratls_evidence_type",
+	[COCOON_CHECK_RATLS_BINDING] = "ratls_binding",
 };
 
 const char *cocoon_check_name(cocoon_check c)
