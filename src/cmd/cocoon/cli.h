@@ -10,6 +10,7 @@
 #define COCOON_EXIT_REJECT 1
 #define COCOON_EXIT_USAGE 2
 #define COCOON_EXIT_NO_EVIDENCE 3 /* cocoon evidence: no provider available, or it failed */
+#define COCOON_EXIT_UNVERIFIED 4  /* verify --ratls: the key binding holds, the evidence lacks collateral */
 
 int cocoon_cmd_verify(int argc, char **argv);
 int cocoon_cmd_inspect(int argc, char **argv);
@@ -19,6 +20,11 @@ int cocoon_cmd_quote(int argc, char **argv);
 int cocoon_cmd_token(int argc, char **argv);
 int cocoon_cmd_evidence(int argc, char **argv);
 int cocoon_cmd_wrap(int argc, char **argv);       /* cmd_wrap.c */
+/* cmd_ratls.c: "cocoon ratls", "cocoon policy-digest" and "cocoon verify --ratls" */
+int cocoon_cmd_ratls(int argc, char **argv);
+int cocoon_cmd_policy_digest(int argc, char **argv);
+int cocoon_verify_wants_ratls(int argc, char **argv);
+int cocoon_cmd_verify_ratls(int argc, char **argv);
 
 /* Hex of up to n bytes, zero-padded on the right, into out; else a usage error naming flag. */
 int cocoon_cli_hex_arg(uint8_t *out, size_t n, const char *flag, const char *hex);

@@ -290,6 +290,8 @@ int cocoon_cmd_verify(int argc, char **argv)
 	int json_out = 0, c, rc = COCOON_EXIT_USAGE, is_snp;
 	snp_args snp = { .min_guest_svn = -1 };
 
+	if (cocoon_verify_wants_ratls(argc, argv))
+		return cocoon_cmd_verify_ratls(argc, argv); /* cmd_ratls.c */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", verify_options, NULL)) != -1) {
 		switch (c) {
