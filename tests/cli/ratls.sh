@@ -47,6 +47,29 @@ for tee in sgx tdx snp; do
     fi
   done
 done
+# A real TLS handshake: openssl s_server presents the RA-TLS key and certificate, s_client
+# fetches it, and the certificate the peer presented verifies.
+: > "$tmp/peer.pem"
+for attempt in 1 2 3; do # a random port may be taken: try another
+  port=$((20000 + RANDOM % 20000))
+  openssl s_server -accept "127.0.0.1:$port" -key "$tmp/snp--legacy.key" -cert "$tmp/snp--legacy.pem" -naccept 1 \
+    -quiet >/dev/null 2>"$tmp/server.err" &
+  server=$!
+  for _ in $(seq 50); do
+    kill -0 "$server" 2>/dev/null || break
+    openssl s_client -connect "127.0.0.1:$port" -showcerts </dev/null 2>/dev/null |
+      sed -n '/BEGIN CERTIFICATE/,/END CERTIFICATE/p' > "$tmp/peer.pem"
+    [ -s "$tmp/peer.pem" ] && break
+    sleep 0.1
+  done
+  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+  [ -s "$tmp/peer.pem" ] && break
+done
+if [ -s "$tmp/peer.pem" ]; then
+  expect 0 '.accepted and .tee=="snp" and .bindings.gramine_legacy=="holds"' -- --ratls "$tmp/peer.pem" --trust-sim "$tmp/sim"
+else
+  bad "no certificate from openssl s_server on port $port"; cat "$tmp/server.err"
+fi
 # DER works as well as PEM.
 openssl x509 -in "$tmp/sgx.pem" -outform DER -out "$tmp/sgx.der"
 expect 0 '.accepted' -- --ratls "$tmp/sgx.der" --trust-sim "$tmp/sim"
