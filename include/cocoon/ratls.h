@@ -109,6 +109,8 @@ typedef struct {
 	const cocoon_snp_inputs *snp;           /* SNP reports (VCEK, chain, CRL); NULL: left unverified */
 	const cocoon_snp_policy *snp_policy;    /* NULL: the defaults */
 	const cocoon_verify_options *verify;    /* appraisal flags; NULL: defaults. `at` above wins */
+	const uint8_t *nonce;                   /* when set, the tagged "nonce" claim must equal it (freshness) */
+	size_t nonce_len;
 } cocoon_ratls_verify_options;
 
 #define COCOON_RATLS_VERIFY_OPTIONS_VERSION 1

@@ -100,6 +100,11 @@ else
   echo "SKIP: python3-cryptography is missing: the openssl-made attacker certificate is not tested"
 fi
 
+# Freshness: a nonce claim written by make must be the one the verifier expects.
+"$bin" ratls make --key-out "$tmp/n.key" --cert-out "$tmp/n.pem" --provider sim --sim-dir "$tmp/sim" --nonce 0a0b0c 2>/dev/null
+expect 0 '.accepted and .nonce=="0a0b0c"' -- --ratls "$tmp/n.pem" --trust-sim "$tmp/sim" --nonce 0a0b0c
+expect 1 '.failed_check=="ratls_binding" and (.reason|test("nonce"))' -- --ratls "$tmp/n.pem" --trust-sim "$tmp/sim" --nonce 0a0b0d
+
 # Refusals with their check.
 expect 1 '.failed_check=="ratls_certificate"' -- --ratls /etc/hostname
 expect 1 '.failed_check=="ratls_validity" and .binding_ok' -- --ratls "$tmp/sgx.pem" --trust-sim "$tmp/sim" --at 2099-01-01T00:00:00Z

@@ -371,6 +371,44 @@ static void test_validity_and_malformed(void **s)
 	cocoon_ratls_credentials_free(&c);
 }
 
+static void test_nonce(void **s)
+{
+	cocoon_evidence_options eo = COCOON_EVIDENCE_OPTIONS_INIT;
+	cocoon_ratls_make_options mo = COCOON_RATLS_MAKE_OPTIONS_INIT;
+	cocoon_ratls_verify_options vo = COCOON_RATLS_VERIFY_OPTIONS_INIT;
+	cocoon_ratls_credentials with, without;
+	cocoon_ratls_result r;
+	(void)s;
+
+	eo.provider = "sim";
+	eo.sim_dir = dir;
+	mo.evidence = &eo;
+	mo.nonce = (const uint8_t *)"session-1";
+	mo.nonce_len = 9;
+	assert_int_equal(cocoon_ratls_make(&with, &mo), 0);
+	mo.nonce = NULL;
+	mo.nonce_len = 0;
+	assert_int_equal(cocoon_ratls_make(&without, &mo), 0);
+	vo.collateral = coll[0];
+	vo.nonce = (const uint8_t *)"session-1";
+	vo.nonce_len = 9;
+	assert_int_equal(cocoon_ratls_verify(&r, verifier, (const uint8_t *)with.cert_pem, with.cert_pem_len, &vo), 0);
+	assert_true(r.accepted);
+	assert_int_equal(r.nonce_len, 9);
+	assert_memory_equal(r.nonce, "session-1", 9);
+	cocoon_ratls_result_free(&r);
+	vo.nonce = (const uint8_t *)"session-2";
+	assert_int_equal(cocoon_ratls_verify(&r, verifier, (const uint8_t *)with.cert_pem, with.cert_pem_len, &vo), 0);
+	expect(&r, COCOON_CHECK_RATLS_BINDING, "not the expected nonce");
+	assert_false(r.binding_ok);
+	cocoon_ratls_result_free(&r);
+	assert_int_equal(cocoon_ratls_verify(&r, verifier, (const uint8_t *)without.cert_pem, without.cert_pem_len, &vo), 0);
+	expect(&r, COCOON_CHECK_RATLS_BINDING, "carries no nonce claim");
+	cocoon_ratls_result_free(&r);
+	cocoon_ratls_credentials_free(&with);
+	cocoon_ratls_credentials_free(&without);
+}
+
 /* Hand-made CBOR values the parser must refuse, each with the element named. */
 static void test_tagged_parser(void **s)
 {
@@ -507,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_swapped_key),
 		cmocka_unit_test(test_altered_claims),
 		cmocka_unit_test(test_validity_and_malformed),
+		cmocka_unit_test(test_nonce),
 		cmocka_unit_test(test_tagged_parser),
 		cmocka_unit_test(test_vector_gramine),
 		cmocka_unit_test(test_vector_rats_tls),

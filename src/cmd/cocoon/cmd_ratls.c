@@ -53,6 +53,7 @@ static const char verify_usage[] =
 	"  --trust-sim DIR         trust the simulation root in DIR, and use its collateral or\n"
 	"                          AMD chain unless given: development only\n"
 	"  --at TIME               certificate validity and evidence time (RFC 3339 or Unix seconds)\n"
+	"  --nonce HEX             the certificate's \"nonce\" claim must be this (freshness)\n"
 	"  --allow-debug, --allow-expired-collateral\n"
 	"  --json                  print one JSON object\n"
 	"\n"
@@ -242,6 +243,8 @@ typedef struct {
 	const char *snp_path[3]; /* vcek, chain, crl */
 	int json, allow_debug, allow_expired;
 	time_t at;
+	uint8_t *nonce;
+	size_t nonce_len;
 } ratls_args;
 
 /* Loaded trust: freed by trust_free. */
@@ -371,6 +374,8 @@ static int verify_ratls(const ratls_args *a)
 	if (cocoon_file_read(&cert, &len, a->cert) != 0)
 		return cocoon_cli_error("--ratls: %s", cocoon_error_last()->message);
 	o.at = a->at;
+	o.nonce = a->nonce;
+	o.nonce_len = a->nonce_len;
 	vo.allow_debug = a->allow_debug;
 	vo.allow_expired_collateral = a->allow_expired;
 	o.verify = &vo;
@@ -403,7 +408,7 @@ done:
 }
 
 enum { V_RATLS = 256, V_COLL, V_ROOT, V_SIM, V_AT, V_POLICY, V_VCEK, V_CHAIN, V_CRL, V_PRODUCT, V_DEBUG, V_EXPIRED,
-       V_JSON, V_HELP };
+       V_JSON, V_HELP, V_NONCE };
 
 int cocoon_verify_wants_ratls(int argc, char **argv)
 {
@@ -422,10 +427,11 @@ int cocoon_cmd_verify_ratls(int argc, char **argv)
 		{ "vcek", required_argument, NULL, V_VCEK }, { "chain", required_argument, NULL, V_CHAIN },
 		{ "crl", required_argument, NULL, V_CRL }, { "product", required_argument, NULL, V_PRODUCT },
 		{ "allow-debug", no_argument, NULL, V_DEBUG }, { "allow-expired-collateral", no_argument, NULL, V_EXPIRED },
-		{ "json", no_argument, NULL, V_JSON }, { "help", no_argument, NULL, V_HELP }, { NULL, 0, NULL, 0 }
+		{ "json", no_argument, NULL, V_JSON }, { "help", no_argument, NULL, V_HELP },
+		{ "nonce", required_argument, NULL, V_NONCE }, { NULL, 0, NULL, 0 }
 	};
 	ratls_args a = { 0 };
-	int c;
+	int c, rc = COCOON_EXIT_USAGE;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -435,8 +441,10 @@ int cocoon_cmd_verify_ratls(int argc, char **argv)
 		case V_ROOT: a.root = optarg; break;
 		case V_SIM: a.sim = optarg; break;
 		case V_AT:
-			if (cocoon_time_parse(&a.at, optarg) != 0)
-				return cocoon_cli_error("--at: %s", cocoon_error_last()->message);
+			if (cocoon_time_parse(&a.at, optarg) != 0) {
+				rc = cocoon_cli_error("--at: %s", cocoon_error_last()->message);
+				goto done;
+			}
 			break;
 		case V_POLICY: a.policy = optarg; break;
 		case V_VCEK: a.snp_path[0] = optarg; break;
@@ -446,15 +454,28 @@ int cocoon_cmd_verify_ratls(int argc, char **argv)
 		case V_DEBUG: a.allow_debug = 1; break;
 		case V_EXPIRED: a.allow_expired = 1; break;
 		case V_JSON: a.json = 1; break;
-		case V_HELP: fputs(verify_usage, stdout); return 0;
+		case V_NONCE:
+			free(a.nonce);
+			if (cocoon_hex_decode_alloc(&a.nonce, &a.nonce_len, optarg, strlen(optarg)) != 0) {
+				a.nonce = NULL;
+				rc = cocoon_cli_error("--nonce: %s", cocoon_error_last()->message);
+				goto done;
+			}
+			break;
+		case V_HELP: fputs(verify_usage, stdout); rc = 0; goto done;
 		default:
 			fputs(verify_usage, stderr);
-			return cocoon_cli_error("verify --ratls: that option does not apply to RA-TLS certificates");
+			rc = cocoon_cli_error("verify --ratls: that option does not apply to RA-TLS certificates");
+			goto done;
 		}
 	}
 	if (optind < argc)
-		return cocoon_cli_error("verify --ratls: unexpected argument '%s' (see --ratls --help)", argv[optind]);
-	if (a.sim && a.root)
-		return cocoon_cli_error("--trust-sim and --root are exclusive");
-	return verify_ratls(&a);
+		rc = cocoon_cli_error("verify --ratls: unexpected argument '%s' (see --ratls --help)", argv[optind]);
+	else if (a.sim && a.root)
+		rc = cocoon_cli_error("--trust-sim and --root are exclusive");
+	else
+		rc = verify_ratls(&a);
+done:
+	free(a.nonce);
+	return rc;
 }

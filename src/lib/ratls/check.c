@@ -244,6 +244,22 @@ static int verify_embedded(cocoon_ratls_result *r, cocoon_verifier *v, const coc
 	return err;
 }
 
+/* Freshness: the caller's nonce must be the certificate's "nonce" claim (tagged form only). */
+static void check_nonce(cocoon_ratls_result *r, const cocoon_ratls_verify_options *o)
+{
+	if (!o->nonce)
+		return;
+	if (!r->nonce)
+		reject(r, COCOON_CHECK_RATLS_BINDING, "a nonce was expected, but the %s evidence carries no nonce claim",
+		       cocoon_ratls_form_name(r->form));
+	else if (r->nonce_len != o->nonce_len || cocoon_memcmp_ct(r->nonce, o->nonce, o->nonce_len) != 0)
+		reject(r, COCOON_CHECK_RATLS_BINDING,
+		       "the nonce claim (%zu bytes) is not the expected nonce (%zu bytes): the certificate was made for "
+		       "another session or replayed", r->nonce_len, o->nonce_len);
+	if (r->failed_check)
+		r->binding_ok = 0;
+}
+
 /* Which form is appraised, and the first broken or malformed extension (fail closed on any). */
 static int choose(cocoon_ratls_result *r, check_state *s)
 {
@@ -373,7 +389,10 @@ int cocoon_ratls_verify(cocoon_ratls_result *out, cocoon_verifier *v, const uint
 	}
 	if ((err = choose(out, &s)) != 0 || out->failed_check)
 		goto done;
-	if ((err = take_evidence(out, &s)) != 0 || (err = verify_embedded(out, v, opts)) != 0)
+	if ((err = take_evidence(out, &s)) != 0)
+		goto done;
+	check_nonce(out, opts);
+	if (out->failed_check || (err = verify_embedded(out, v, opts)) != 0)
 		goto done;
 	if (!out->evidence_verified) {
 		reject(out, COCOON_CHECK_COLLATERAL,
