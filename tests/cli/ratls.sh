@@ -72,6 +72,11 @@ else
 fi
 # DER works as well as PEM.
 openssl x509 -in "$tmp/sgx.pem" -outform DER -out "$tmp/sgx.der"
+# Gramine's parser (find_oid_in_cert_extensions) looks for the OID bytes followed directly by a
+# non-critical OCTET STRING with a two-byte length: 04 82 LL LL.
+openssl x509 -in "$tmp/sgx--legacy.pem" -outform DER | xxd -p | tr -d '\n' > "$tmp/legacy.hex"
+grep -q '06066781050504090482' "$tmp/legacy.hex" && ok || bad "tagged extension not in the layout Gramine's parser reads"
+grep -q '06092a864886f84d8a39060482' "$tmp/legacy.hex" && ok || bad "legacy extension not in the layout Gramine's parser reads"
 expect 0 '.accepted' -- --ratls "$tmp/sgx.der" --trust-sim "$tmp/sim"
 
 # An attacker's certificate: their own key, the victim's tagged extension copied by the openssl CLI.
