@@ -4,8 +4,10 @@
  * appraise (tagged first, then Gramine's legacy, then the Intel SGX SDK
  * one, as Gramine's ra_tls_verify_common.c does for the first two) and,
  * when collateral was given, verify that evidence. A verdict is always
- * reached for a peer's certificate, however malformed; the order of
- * reasons is validity, extension, binding, evidence.
+ * reached for a peer's certificate, however malformed. The reason given
+ * is the first of: certificate, extension presence, validity, bindings
+ * (malformed extensions included), nonce, evidence; every binding is
+ * computed and reported whichever reason wins.
  */
 #include <stdlib.h>
 #include <string.h>
