@@ -118,9 +118,9 @@ typedef struct {
 
 typedef struct {
 	int accepted;                   /* binding holds and the evidence was verified and accepted */
-	int binding_ok;                 /* the appraised form binds the evidence to the key */
+	int binding_ok;                 /* the appraised form binds the evidence to the key (and the nonce) */
 	int evidence_verified;          /* the evidence went through its verifier (collateral was given) */
-	cocoon_ratls_form form;         /* the form appraised: tagged first, then legacy */
+	cocoon_ratls_form form;         /* appraised: tagged, else gramine-legacy, else intel-sgxsdk */
 	cocoon_tee tee;                 /* of the appraised evidence */
 	cocoon_evidence_format format;
 	cocoon_ratls_binding tagged, gramine_legacy, intel_sgxsdk;
