@@ -6,7 +6,7 @@ mode=${1:-build}
 # Building everything: the library, the CLI and the daemons.
 pkgs=(build-essential cmake pkg-config openssl libssl-dev libjansson-dev
       libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
-      libevent-dev libjose-dev libsqlite3-dev libarchive-dev libpq-dev libtss2-dev)
+      libevent-dev libjose-dev libsqlite3-dev libarchive-dev libpq-dev libtss2-dev libcbor-dev)
 test_pkgs=(libcmocka-dev jq xxd curl jose python3 python3-grpcio python3-protobuf python3-cryptography
            protobuf-compiler umoci runc crun busybox-static file unzip ca-certificates postgresql sqlite3
            swtpm tpm2-tools)

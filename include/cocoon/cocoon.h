@@ -12,4 +12,5 @@
 #include "oci.h"
 #include "vtpm.h"
 #include "attest.h"
+#include "ratls.h"
 #endif

@@ -122,6 +122,14 @@ COCOON_API int cocoon_verifier_verify_snp(cocoon_result *result, cocoon_verifier
                                           const cocoon_snp_inputs *in, const cocoon_snp_policy *policy,
                                           const cocoon_verify_options *opts);
 
+/*
+ * HOST_DATA as Azure's confidential containers (ACI) bind the container
+ * security policy: SHA-256 of the policy text. With is_base64 the input is
+ * the base64 form (ccePolicy, security-policy-base64) and is decoded first,
+ * as the sidecars do before hashing.
+ */
+COCOON_API int cocoon_snp_host_data_from_policy(uint8_t out[32], const uint8_t *policy, size_t len, int is_base64);
+
 /* 1 when buf looks like an SEV-SNP report: 1184 bytes and version 2..5. */
 /*
  * What identifies a VCEK in a collateral cache, read from its AMD KDS

@@ -122,6 +122,12 @@ typedef enum {
 	COCOON_CHECK_REPORT_DATA_BINDING,   /* runtime data versus REPORT_DATA / report_data */
 	COCOON_CHECK_INIT_DATA_BINDING,     /* init data versus HOST_DATA / MRCONFIGID / CONFIGID */
 	COCOON_CHECK_POLICY,                /* the MAA policy denied the claims */
+	/* RA-TLS */
+	COCOON_CHECK_RATLS_CERTIFICATE,     /* not an X.509 certificate, or its key cannot be read */
+	COCOON_CHECK_RATLS_VALIDITY,        /* outside notBefore..notAfter at the verification time */
+	COCOON_CHECK_RATLS_EXTENSION,       /* no evidence extension, a duplicate, malformed CBOR or claims */
+	COCOON_CHECK_RATLS_EVIDENCE_TYPE,   /* the embedded bytes are no SGX/TDX quote or SNP report */
+	COCOON_CHECK_RATLS_BINDING,         /* report data / pubkey-hash do not bind the evidence to the key */
 	COCOON_CHECK__COUNT
 } cocoon_check;
 

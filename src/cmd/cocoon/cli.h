@@ -10,6 +10,7 @@
 #define COCOON_EXIT_REJECT 1
 #define COCOON_EXIT_USAGE 2
 #define COCOON_EXIT_NO_EVIDENCE 3 /* cocoon evidence: no provider available, or it failed */
+#define COCOON_EXIT_UNVERIFIED 4  /* verify --ratls: the key binding holds, the evidence lacks collateral */
 
 int cocoon_cmd_verify(int argc, char **argv);
 int cocoon_cmd_inspect(int argc, char **argv);
@@ -28,6 +29,11 @@ int cocoon_cmd_evidence_vtpm(int argc, char **argv);
 int cocoon_cli_wants_vtpm_evidence(int argc, char **argv);
 /* "cocoon sim az-snp-vtpm" (cmd_sim_vtpm.c). */
 int cocoon_cmd_sim_vtpm(int argc, char **argv);
+/* cmd_ratls.c: "cocoon ratls", "cocoon policy-digest" and "cocoon verify --ratls" */
+int cocoon_cmd_ratls(int argc, char **argv);
+int cocoon_cmd_policy_digest(int argc, char **argv);
+int cocoon_verify_wants_ratls(int argc, char **argv);
+int cocoon_cmd_verify_ratls(int argc, char **argv);
 
 /* Hex of up to n bytes, zero-padded on the right, into out; else a usage error naming flag. */
 int cocoon_cli_hex_arg(uint8_t *out, size_t n, const char *flag, const char *hex);

@@ -485,6 +485,8 @@ int cocoon_cmd_verify(int argc, char **argv)
 	cocoon_snp_policy snp_policy = COCOON_SNP_POLICY_INIT;
 	int rc, err;
 
+	if (cocoon_verify_wants_ratls(argc, argv))
+		return cocoon_cmd_verify_ratls(argc, argv); /* cmd_ratls.c */
 	if (cocoon_cli_wants_vtpm(argc, argv))
 		return cocoon_cmd_verify_vtpm(argc, argv);
 	if ((rc = parse_flags(&a, argc, argv)) != 0) {

@@ -15,6 +15,8 @@ static const char usage[] =
 	"  evidence collect evidence inside a TEE (or from the simulator); --probe lists providers\n"
 	"  wrap     add cocoon-run to an OCI image (wrap --image DIR:TAG --tag NEW --config FILE)\n"
 	"  token    verify an attestation token from cocoon-attestd (token verify --jwks ...)\n"
+	"  ratls    make an RA-TLS key and certificate (ratls make); check one with verify --ratls\n"
+	"  policy-digest  SNP HOST_DATA of a container security policy, as ACI binds it\n"
 	"  version  print the version\n"
 	"\n"
 	"Run 'cocoon <command> --help' for the options of a command.\n"
@@ -49,6 +51,10 @@ int main(int argc, char **argv)
 		return cocoon_cmd_evidence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "quote") == 0)
 		return cocoon_cmd_quote(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ratls") == 0)
+		return cocoon_cmd_ratls(argc - 1, argv + 1);
+	if (strcmp(argv[1], "policy-digest") == 0)
+		return cocoon_cmd_policy_digest(argc - 1, argv + 1);
 	if (strcmp(argv[1], "wrap") == 0)
 		return cocoon_cmd_wrap(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

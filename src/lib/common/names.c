@@ -84,6 +84,12 @@ static const char *const check_names[COCOON_CHECK__COUNT] = {
 	[COCOON_CHECK_REPORT_DATA_BINDING] = "report_data_binding",
 	[COCOON_CHECK_INIT_DATA_BINDING] = "init_data_binding",
 	[COCOON_CHECK_POLICY] = "policy",
+	/* RA-TLS */
+	[COCOON_CHECK_RATLS_CERTIFICATE] = "ratls_certificate",
+	[COCOON_CHECK_RATLS_VALIDITY] = "ratls_validity",
+	[COCOON_CHECK_RATLS_EXTENSION] = "ratls_extension",
+	[COCOON_CHECK_RATLS_EVIDENCE_TYPE] = "ratls_evidence_type",
+	[COCOON_CHECK_RATLS_BINDING] = "ratls_binding",
 };
 
 const char *cocoon_check_name(cocoon_check c)
