@@ -221,12 +221,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(body);
 		return 0; /* evhttp answers 400 itself */
 	}
-	attestd_route(&r, &env, cmd, has_auth ? auth : NULL, evhttp_uri_get_path(uri), evhttp_uri_get_query(uri),
+	attestd_route(&r, &env, cmd, has_auth ? auth : NULL, has_auth ? auth : NULL, evhttp_uri_get_path(uri), evhttp_uri_get_query(uri),
 	              n ? body : "", n);
 	if (!r.body || r.status < 100 || r.status > 599)
 		abort();
 	free(r.body);
 	free(r.log_detail);
+	free(r.set_cookie);
 	evhttp_uri_free(uri);
 	free(body);
 	return 0;
