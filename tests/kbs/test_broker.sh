@@ -113,6 +113,26 @@ kerr 404 "$code" InvalidRequestPath "'..' in the path"
 code=$(get "$a_url" sgx-ec 'cocoon/test' )
 kerr 404 "$code" InvalidRequestPath "two segments"
 
+# 3b. The sample policy in deploy/: simulated evidence is contraindicated, so it is denied by the
+# status rule; with the status and simulation rules taken out and the TDX measurement pinned, it
+# releases to that TD only (the SGX enclave's MRENCLAVE is not pinned).
+sample=$COCOON_SOURCE_DIR/deploy/kbs/resource-policy.txt
+code=$(adm POST "$a_url/kbs/v0/resource-policy" --data-binary "@$sample")
+expect "set the sample policy" 200 "$code"
+code=$(get "$a_url" tdx-ec cocoon/test/one)
+kerr 403 "$code" PolicyDeny "sample policy denies contraindicated evidence" "ear.status"
+grep -v 'ear.status\|"simulated"' "$sample" | sed "/tdx_mrtd/s/value==\"0*\"/value==\"$(printf '%096x' 0x1234)\"/" > "$tmp/pinned"
+code=$(adm POST "$a_url/kbs/v0/resource-policy" --data-binary "@$tmp/pinned")
+expect "set the pinned policy" 200 "$code"
+code=$(get "$a_url" tdx-ec cocoon/test/one)
+expect "pinned TDX measurement releases" 200 "$code"
+code=$(get "$a_url" sgx-ec cocoon/test/one)
+kerr 403 "$code" PolicyDeny "unpinned SGX measurement is denied" "no authorization rule permitted"
+# Trustee's body form {"policy": base64url} sets the same policy.
+printf '{"policy":"%s"}' "$(b64url_file "$tmp/pol")" > "$tmp/pol.json"
+code=$(adm POST "$a_url/kbs/v0/resource-policy" --data-binary "@$tmp/pol.json")
+expect "set the policy in Trustee's JSON form" 200 "$code"
+
 # 4. The Bearer token path, and a tampered token.
 tok=$(jq -r .token "$tmp/tdx-rsa.token")
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' -H "Authorization: Bearer $tok" "$a_url/kbs/v0/resource/cocoon/test/one")
