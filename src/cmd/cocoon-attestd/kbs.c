@@ -64,6 +64,17 @@ static void reply_body(attestd_reply *r, int status, const char *type, char *bod
 
 /* ---- the broker key ---- */
 
+/* Frees a memory BIO that held a private key's PEM, zeroising it first. */
+static void wipe_bio(BIO *b)
+{
+	BUF_MEM *mem = NULL;
+	if (!b)
+		return;
+	if (BIO_get_mem_ptr(b, &mem) > 0 && mem && mem->data && !BIO_test_flags(b, BIO_FLAGS_MEM_RDONLY))
+		cocoon_zeroize(mem->data, mem->max);
+	BIO_free_all(b);
+}
+
 int attestd_kbs_key_open(EVP_PKEY **out, cocoon_store *store)
 {
 	char *alg = NULL, *pem = NULL, *cert = NULL;
@@ -87,11 +98,12 @@ int attestd_kbs_key_open(EVP_PKEY **out, cocoon_store *store)
 			goto done;
 		EVP_PKEY_free(k);
 		k = NULL;
+		/* Read back what the store kept: a replica that raced us may have won. */
 		err = store->ops->key_get(store, KBS_KEY_NAME, &alg, &pem, &cert);
 	}
 	if (err)
 		goto done;
-	BIO_free_all(b);
+	wipe_bio(b);
 	if (!(b = BIO_new_mem_buf(pem, -1)) || !(k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) ||
 	    EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) {
 		err = cocoon_error_set(COCOON_EFORMAT, "the stored broker key '%s' is not a P-256 private key", KBS_KEY_NAME);
@@ -100,10 +112,7 @@ int attestd_kbs_key_open(EVP_PKEY **out, cocoon_store *store)
 	*out = k;
 	k = NULL;
 done:
-	if (b) {
-		BIO_get_mem_ptr(b, &mem);
-		BIO_free_all(b);
-	}
+	wipe_bio(b);
 	if (pem)
 		cocoon_zeroize(pem, strlen(pem));
 	free(pem);
