@@ -54,33 +54,34 @@ static int url_decode(char **out, size_t *out_len, const char *s, size_t n, cons
 	return 0;
 }
 
-/* Exactly two certificates and nothing but whitespace after the second. */
+/* Exactly two certificates and nothing but whitespace after the second (checked on the text: the PEM reader skips junk). */
 static int check_two_certs(const char *pem, size_t len, const char *name)
 {
-	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	static const char END[] = "-----END CERTIFICATE-----";
+	const char *p = pem, *e = pem + len;
+	BIO *b;
 	int n = 0, err = 0;
 	X509 *x;
 
-	if (!b || len > INT32_MAX)
+	if (len > INT32_MAX)
+		return cocoon_error_set(COCOON_EFORMAT, "header %s: %zu bytes is too long", name, len);
+	if (!(b = BIO_new_mem_buf(pem, (int)len)))
 		return cocoon_error_set(COCOON_ENOMEM, "out of memory");
 	while (n < 3 && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		X509_free(x);
 		n++;
 	}
-	if (n != 2)
-		err = cocoon_error_set(COCOON_EFORMAT, "header %s: expected two PEM certificates (signer, then root), "
-		                       "found %d", name, n);
-	else {
-		char rest[1];
-		int r;
-		while ((r = BIO_read(b, rest, 1)) == 1) {
-			if (rest[0] != '\n' && rest[0] != '\r' && rest[0] != ' ' && rest[0] != '\t') {
-				err = cocoon_error_set(COCOON_EFORMAT, "header %s: data after the second certificate", name);
-				break;
-			}
-		}
-	}
 	BIO_free(b);
+	if (n != 2)
+		return cocoon_error_set(COCOON_EFORMAT, "header %s: expected two PEM certificates (signer, then root), "
+		                        "found %d", name, n);
+	for (int i = 0; i < 2 && p; i++) {
+		const char *q = memmem(p, (size_t)(e - p), END, sizeof(END) - 1);
+		p = q ? q + sizeof(END) - 1 : NULL;
+	}
+	for (; p && p < e && !err; p++)
+		if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t')
+			err = cocoon_error_set(COCOON_EFORMAT, "header %s: data after the second certificate", name);
 	return err;
 }
 
