@@ -37,6 +37,10 @@ static int url_decode(char **out, size_t *out_len, const char *s, size_t n, cons
 	if (!p)
 		return cocoon_error_set(COCOON_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\0') {
+			free(p);
+			return cocoon_error_set(COCOON_EFORMAT, "header %s: NUL at byte %zu", name, i);
+		}
 		if (s[i] != '%') {
 			p[o++] = s[i];
 			continue;
@@ -47,6 +51,11 @@ static int url_decode(char **out, size_t *out_len, const char *s, size_t n, cons
 		}
 		p[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
 		i += 2;
+		/* PEM is text: a NUL would make the C string and the counted bytes disagree. */
+		if (p[o - 1] == '\0') {
+			free(p);
+			return cocoon_error_set(COCOON_EFORMAT, "header %s: %%00 at byte %zu", name, i - 2);
+		}
 	}
 	p[o] = '\0';
 	*out = p;
