@@ -99,5 +99,14 @@ out=$("$bin" verify --json --evidence "$quote" --at 1752919234 --fetch-collatera
   && ok || { bad "verify --fetch-collateral: $rc $out"; cat "$tmp/err"; }
 [ "$(count qvl/tdx/certification/v4/tcb)" = 1 ] && [ -f "$tmp/vcache/dcap-tdx-b0c06f000000-standard.json" ] && ok || bad "verify cache"
 
+# SEV-SNP: the VCEK for the report's CHIP_ID and REPORTED_TCB from the KDS stand-in.
+snp=$vectors/snp/report.bin
+if [ -f "$snp" ]; then
+  out=$("$bin" verify --json --evidence "$snp" --allow-debug --fetch-collateral="$base/kds" --ca-file "$tmp/ca.pem" 2>"$tmp/err"); rc=$?
+  [ $rc = 0 ] && echo "$out" | jq -e '.verdict=="accept" and .claims.signer=="vcek"' >/dev/null \
+    && [ "$(curl -s --cacert "$tmp/ca.pem" "$base/_count" | jq '[to_entries[] | select(.key|startswith("kds/vcek/v1/Milan/")) | .value] | add')" = 1 ] \
+    && ok || { bad "verify SNP --fetch-collateral: $rc $out"; cat "$tmp/err"; }
+fi
+
 echo "collateral_fetch: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -47,6 +47,13 @@ QVL = {
     "root": (bytes.fromhex(coll["root_ca_crl"]), None),
 }
 
+# AMD KDS: the VCEK of vectors/snp/report.bin, for the chip and TCB in that report.
+report = read("report.bin", os.path.join(vectors, "snp"))
+VCEK = read("vcek.der", os.path.join(vectors, "snp"))
+CHIP = report[0x1A0:0x1E0].hex()
+RTCB = int.from_bytes(report[0x180:0x188], "little")
+SPL = {"blSPL": RTCB & 0xFF, "teeSPL": (RTCB >> 8) & 0xFF, "snpSPL": (RTCB >> 48) & 0xFF, "ucodeSPL": RTCB >> 56}
+
 counts = {}
 lock = threading.Lock()
 
@@ -86,6 +93,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(400, b"", [("Error-Code", "InvalidRequestSyntax")])
         if scen == "slow" and path.endswith("/tcb"):
             time.sleep(3)
+        if path.startswith("/vcek/v1/"):
+            if path == "/vcek/v1/Milan/" + CHIP and q == {k: str(v) for k, v in SPL.items()}:
+                return self.send(200, VCEK)
+            return self.send(404)
         if path.endswith("/certification/v4/tcb"):
             if qvl:
                 body, chain = QVL["tcb"]

@@ -93,13 +93,10 @@ int cocoon_cli_fetch_args(cocoon_cli_fetch *f, int *argc, char **argv, int for_v
 	return 0;
 }
 
-/* The URL decides the service: a KDS host (or path) is AMD, anything else the PCS v4 API. */
+/* The given service answers for the evidence at hand: KDS paths for SNP, the PCS v4 paths for SGX and TDX. */
 int cocoon_cli_fetch_source(cocoon_collateral_source **src, cocoon_cli_fetch *f)
 {
-	if (f->url && (strstr(f->url, "kdsintf") || strstr(f->url, "/vcek")))
-		f->opts.kds_url = f->url;
-	else
-		f->opts.pcs_url = f->url;
+	f->opts.kds_url = f->opts.pcs_url = f->url;
 	if (cocoon_collateral_client_new(&f->client, &f->opts) != 0 ||
 	    cocoon_collateral_cache_new(&f->cache, f->cache_dir) != 0)
 		return cocoon_cli_error("--fetch-collateral: %s", cocoon_error_last()->message);

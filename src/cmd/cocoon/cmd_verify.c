@@ -276,6 +276,7 @@ typedef struct {
 	cocoon_verify_options vo;
 	pcs_files pcs;
 	snp_args snp;
+	int fetch;                  /* --fetch-collateral: the VCEK may come from KDS */
 } verify_args;
 
 /* 0 to go on, else the exit code. */
@@ -451,7 +452,7 @@ static int prepare(verify_run *r, verify_args *a, cocoon_attest_input *in, cocoo
 		return cocoon_cli_error("%s%s", a->root ? "--root: " : "", cocoon_error_last()->message);
 	if (cocoon_collateral_source_new(&r->src) != 0)
 		return cocoon_cli_error("%s", cocoon_error_last()->message);
-	if (is_snp ? (rc = snp_setup(r->src, snp_policy, &a->snp, a->vo.allow_debug, seen == COCOON_ATTEST_FORMAT_SNP))
+	if (is_snp ? (rc = snp_setup(r->src, snp_policy, &a->snp, a->vo.allow_debug, seen == COCOON_ATTEST_FORMAT_SNP && !a->fetch))
 	           : (rc = load_collateral(r->src, a->collateral, &a->pcs)))
 		return rc;
 	if (a->runtime_data) {
@@ -495,6 +496,7 @@ int cocoon_cmd_verify(int argc, char **argv)
 		rc = rc < 0 ? 0 : rc;
 		goto done;
 	}
+	a.fetch = fetch.enabled;
 	if ((rc = prepare(&r, &a, &in, &snp_policy)) != 0)
 		goto done;
 	if (fetch.enabled && !a.collateral && !a.pcs.path[PCS_TCB_INFO] && !a.snp.path[0] && !a.snp.path[1]) {
