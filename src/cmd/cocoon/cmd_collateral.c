@@ -190,9 +190,12 @@ static int cmd_fetch(int argc, char **argv)
 		rc = COCOON_EXIT_REJECT;
 		goto done;
 	}
-	if (a.f.cache && cocoon_collateral_cache_put_dcap(a.f.cache, coll, a.f.opts.update, time(NULL), max_age) != 0)
-		rc = cocoon_cli_error("%s", cocoon_error_last()->message);
-	coll = NULL;
+	if (a.f.cache) {
+		/* The cache takes coll, also on failure. */
+		if (cocoon_collateral_cache_put_dcap(a.f.cache, coll, a.f.opts.update, time(NULL), max_age) != 0)
+			rc = cocoon_cli_error("%s", cocoon_error_last()->message);
+		coll = NULL;
+	}
 done:
 	cocoon_collateral_free(coll);
 	cocoon_cli_fetch_free(&a.f);
