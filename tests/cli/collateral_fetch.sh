@@ -66,7 +66,10 @@ out=$("$bin" collateral fetch --fmspc 90c06f000000 --tee tdx --url "$base/ok" --
 echo "$out" | jq -e '.verdict=="reject" and .failed_check=="root_ca_crl" and (.reason|test("CRL has expired"))' >/dev/null && ok || bad "v5 at 2026: $out"
 
 # Retried: 429 with Retry-After (one retry), 503 twice (two retries).
+t0=$(date +%s%N)
 fetch r429 0 '.verdict=="accept"' ''
+# Retry-After: 1 wins over the 50 ms backoff: a lower bound, which a slow machine cannot break.
+[ $(( ($(date +%s%N) - t0) / 1000000 )) -ge 1000 ] && ok || bad "r429: Retry-After was not honoured"
 [ "$(count r429/tdx/certification/v4/tcb)" = 2 ] && ok || bad "r429: want 2 tcb requests, got $(count r429/tdx/certification/v4/tcb)"
 fetch r503 0 '.verdict=="accept"' ''
 [ "$(count r503/tdx/certification/v4/tcb)" = 3 ] && ok || bad "r503: want 3 tcb requests"

@@ -53,7 +53,7 @@ static int fetch_flag(cocoon_cli_fetch *f, const char *name, const char *val)
 	else if (strcmp(name, "timeout-ms") == 0)
 		f->opts.timeout_ms = atol(val);
 	else if (strcmp(name, "backoff-ms") == 0)
-		f->opts.backoff_ms = f->opts.max_backoff_ms = atol(val);
+		f->opts.backoff_ms = atol(val);
 	else
 		return 0;
 	return 1;
