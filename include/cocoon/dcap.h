@@ -54,6 +54,15 @@ COCOON_API int cocoon_verifier_verify_dcap(cocoon_result *result, cocoon_verifie
                                             const cocoon_collateral *collateral,
                                             const cocoon_verify_options *opts);
 
+/*
+ * Verifies collateral alone at opts->at: issuer chains to the trusted root,
+ * both CRLs, the TCB info and QE identity signatures and their dates. As
+ * cocoon_verifier_verify_dcap: 0 with a verdict, or a negative error.
+ */
+COCOON_API int cocoon_verifier_verify_collateral(cocoon_result *result, cocoon_verifier *v,
+                                                 const cocoon_collateral *collateral,
+                                                 const cocoon_verify_options *opts);
+
 /* Decodes every field of a quote as a JSON object (caller frees). */
 COCOON_API int cocoon_quote_inspect_json(char **out, const uint8_t *quote, size_t quote_len);
 /* Human-readable decoding (caller frees). */

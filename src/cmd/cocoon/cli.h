@@ -35,6 +35,22 @@ int cocoon_cmd_policy_digest(int argc, char **argv);
 int cocoon_verify_wants_ratls(int argc, char **argv);
 int cocoon_cmd_verify_ratls(int argc, char **argv);
 
+/* "cocoon collateral" (cmd_collateral.c) and the opt-in fetching of "cocoon verify". */
+#include "cocoon/collateral.h"
+typedef struct {
+	int enabled;                /* --fetch-collateral[=URL] */
+	const char *url, *cache_dir;
+	cocoon_collateral_client_options opts;
+	cocoon_collateral_client *client;
+	cocoon_collateral_cache *cache;
+} cocoon_cli_fetch;
+int cocoon_cmd_collateral(int argc, char **argv);
+/* Takes --fetch-collateral[=URL], --cache-dir, --ca-file and the fetch bounds out of argv. */
+int cocoon_cli_fetch_args(cocoon_cli_fetch *f, int *argc, char **argv, int for_verify);
+/* Replaces *src with a fetching source (client + cache owned by f). */
+int cocoon_cli_fetch_source(cocoon_collateral_source **src, cocoon_cli_fetch *f);
+void cocoon_cli_fetch_free(cocoon_cli_fetch *f);
+
 /* Hex of up to n bytes, zero-padded on the right, into out; else a usage error naming flag. */
 int cocoon_cli_hex_arg(uint8_t *out, size_t n, const char *flag, const char *hex);
 /* An integer 0..65535 (decimal, 0x hex or 0 octal); else a usage error naming flag. */

@@ -40,6 +40,9 @@ static const char verify_usage[] =
 	"                          development only; results say \"simulated\": true. Without\n"
 	"                          --collateral, DIR's current collateral is used; for SNP,\n"
 	"                          DIR/amd's chain, CRL and VCEK unless --chain, --crl, --vcek/--certs\n"
+	"  --fetch-collateral[=URL] fetch missing collateral from Intel PCS / AMD KDS, or the service\n"
+	"                          at URL, with --cache-dir DIR --ca-file FILE (docs/collateral.md);\n"
+	"                          without it verification never touches the network\n"
 	"  --json                  print one JSON object\n"
 	"  --format FMT            what the evidence is: auto (default: detected), sgx, tdx, snp, oe\n"
 	"                          (Open Enclave report) or maa-snp (MAA's {SnpReport, VcekCertChain})\n"
@@ -273,6 +276,7 @@ typedef struct {
 	cocoon_verify_options vo;
 	pcs_files pcs;
 	snp_args snp;
+	int fetch;                  /* --fetch-collateral: the VCEK may come from KDS */
 } verify_args;
 
 /* 0 to go on, else the exit code. */
@@ -448,7 +452,7 @@ static int prepare(verify_run *r, verify_args *a, cocoon_attest_input *in, cocoo
 		return cocoon_cli_error("%s%s", a->root ? "--root: " : "", cocoon_error_last()->message);
 	if (cocoon_collateral_source_new(&r->src) != 0)
 		return cocoon_cli_error("%s", cocoon_error_last()->message);
-	if (is_snp ? (rc = snp_setup(r->src, snp_policy, &a->snp, a->vo.allow_debug, seen == COCOON_ATTEST_FORMAT_SNP))
+	if (is_snp ? (rc = snp_setup(r->src, snp_policy, &a->snp, a->vo.allow_debug, seen == COCOON_ATTEST_FORMAT_SNP && !a->fetch))
 	           : (rc = load_collateral(r->src, a->collateral, &a->pcs)))
 		return rc;
 	if (a->runtime_data) {
@@ -480,6 +484,7 @@ int cocoon_cmd_verify(int argc, char **argv)
 {
 	verify_args a = { .vo = COCOON_VERIFY_OPTIONS_INIT, .snp = { .min_guest_svn = -1 } };
 	verify_run r = { 0 };
+	cocoon_cli_fetch fetch = { 0 };
 	cocoon_attest_input in = COCOON_ATTEST_INPUT_INIT;
 	cocoon_attest_options o = COCOON_ATTEST_OPTIONS_INIT;
 	cocoon_snp_policy snp_policy = COCOON_SNP_POLICY_INIT;
@@ -489,12 +494,18 @@ int cocoon_cmd_verify(int argc, char **argv)
 		return cocoon_cmd_verify_ratls(argc, argv); /* cmd_ratls.c */
 	if (cocoon_cli_wants_vtpm(argc, argv))
 		return cocoon_cmd_verify_vtpm(argc, argv);
-	if ((rc = parse_flags(&a, argc, argv)) != 0) {
+	if ((rc = cocoon_cli_fetch_args(&fetch, &argc, argv, 1)) != 0 || (rc = parse_flags(&a, argc, argv)) != 0) {
 		rc = rc < 0 ? 0 : rc;
 		goto done;
 	}
+	a.fetch = fetch.enabled;
 	if ((rc = prepare(&r, &a, &in, &snp_policy)) != 0)
 		goto done;
+	if (fetch.enabled && !a.collateral && !a.pcs.path[PCS_TCB_INFO] && !a.snp.path[0] && !a.snp.path[1]) {
+		if ((rc = cocoon_cli_fetch_source(&r.src, &fetch)) != 0)
+			goto done;
+		in.collateral = r.src;
+	}
 	o.verify = a.vo;
 	o.snp_policy = &snp_policy;
 	if ((err = cocoon_attest_appraise(&r.res, r.verifier, &in, &o)) != 0) {
@@ -516,5 +527,6 @@ int cocoon_cmd_verify(int argc, char **argv)
 	rc = r.res->verdict == COCOON_VERDICT_ACCEPT ? COCOON_EXIT_ACCEPT : COCOON_EXIT_REJECT;
 done:
 	run_free(&r, &a);
+	cocoon_cli_fetch_free(&fetch);
 	return rc;
 }

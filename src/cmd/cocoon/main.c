@@ -14,6 +14,7 @@ static const char usage[] =
 	"  quote    get an SGX quote from an AESM socket (aesmd or cocoon-quoted)\n"
 	"  evidence collect evidence inside a TEE (or from the simulator); --probe lists providers\n"
 	"  wrap     add cocoon-run to an OCI image (wrap --image DIR:TAG --tag NEW --config FILE)\n"
+	"  collateral  fetch, show and import DCAP collateral in a cache directory\n"
 	"  token    verify an attestation token from cocoon-attestd (token verify --jwks ...)\n"
 	"  ratls    make an RA-TLS key and certificate (ratls make); check one with verify --ratls\n"
 	"  policy-digest  SNP HOST_DATA of a container security policy, as ACI binds it\n"
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return COCOON_EXIT_USAGE;
 	}
+	if (strcmp(argv[1], "collateral") == 0)
+		return cocoon_cmd_collateral(argc - 1, argv + 1);
 	if (strcmp(argv[1], "verify") == 0)
 		return cocoon_cmd_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "inspect") == 0)

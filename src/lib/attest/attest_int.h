@@ -35,6 +35,9 @@ typedef struct {
 } attest_snp_endorsements;
 /* An in-memory source's endorsements without a lookup (all NULL for callbacks). */
 void attest_source_snp_static(attest_snp_endorsements *out, const cocoon_collateral_source *s);
+/* The source frees cb.ctx with ctx_free when it is freed (the fetching source, src/lib/collateral). */
+void attest_source_own_ctx(cocoon_collateral_source *s, void (*ctx_free)(void *));
+
 int attest_source_snp(attest_snp_endorsements *out, cocoon_collateral_source *s, const uint8_t chip_id[64],
                       uint64_t reported_tcb);
 

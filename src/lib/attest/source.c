@@ -21,6 +21,7 @@ typedef struct dcap_item {
 struct cocoon_collateral_source {
 	int is_callbacks;
 	cocoon_collateral_callbacks cb;
+	void (*ctx_free)(void *);   /* set by sources that own cb.ctx (the fetching one) */
 	dcap_item *dcap, **dcap_tail;
 	int has_snp;
 	uint8_t *snp_buf[4];        /* vcek, chain, crl, certs */
@@ -73,7 +74,14 @@ void cocoon_collateral_source_free(cocoon_collateral_source *s)
 		free(i);
 	}
 	snp_clear(s);
+	if (s->ctx_free)
+		s->ctx_free(s->cb.ctx);
 	free(s);
+}
+
+void attest_source_own_ctx(cocoon_collateral_source *s, void (*ctx_free)(void *))
+{
+	s->ctx_free = ctx_free;
 }
 
 int cocoon_collateral_describe(char tee[4], char fmspc[13], time_t *next_update, const cocoon_collateral *c)

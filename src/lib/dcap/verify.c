@@ -873,3 +873,35 @@ done:
 		cocoon_ref_put(&coll->ref);
 	return err;
 }
+
+/*
+ * Collateral alone, as fetched: the chains to the trusted root, both CRLs,
+ * the TCB info and QE identity signatures and every date, at opts->at. The
+ * collateral client's tests and `cocoon collateral fetch` use it so that
+ * nothing fetched is kept unless it would pass inside a quote's verification.
+ */
+int cocoon_verifier_verify_collateral(cocoon_result *r, cocoon_verifier *v, const cocoon_collateral *collateral,
+                                      const cocoon_verify_options *opts)
+{
+	cocoon_verify_options defaults = COCOON_VERIFY_OPTIONS_INIT;
+	cocoon_failure f = { 0 };
+	dcap_collateral *coll = NULL;
+	int err;
+
+	if (!r || !v || !collateral)
+		return cocoon_error_set(COCOON_EINVAL, "cocoon_verifier_verify_collateral: NULL argument");
+	if (!opts)
+		opts = &defaults;
+	memset(r, 0, sizeof(*r));
+	r->verified_at = opts->at ? opts->at : time(NULL);
+	err = collateral_verify(&coll, &f, v, collateral, r->verified_at, opts->allow_expired_collateral, 1);
+	if (err == COCOON_EREJECT)
+		return reject(r, &f);
+	if (err)
+		return err;
+	r->accepted = 1;
+	r->collateral_expired = coll->expired;
+	r->tee = coll->tcb_info->is_tdx ? COCOON_TEE_TDX : COCOON_TEE_SGX;
+	cocoon_ref_put(&coll->ref);
+	return 0;
+}
