@@ -36,6 +36,7 @@ static const char kbs_usage[] =
 	"       cocoon kbs delete-resource --url URL [--ca FILE] --admin-key PRIVATE.pem --path P\n"
 	"       cocoon kbs set-policy      --url URL [--ca FILE] --admin-key PRIVATE.pem --kind resource|attestation --file F\n"
 	"       cocoon kbs get-policy      --url URL [--ca FILE] --admin-key PRIVATE.pem [--kind resource]\n"
+	"  --timeout S   per network step (default 10)\n"
 	"\n"
 	"get-resource exits 0 (secret on stdout or in --out), 80 bad options, 81 no evidence, 82 broker\n"
 	"unreachable, 83 attestation refused, 84 policy denied, 85 resource missing. --tee sim means the\n"
@@ -45,6 +46,7 @@ static const char kbs_usage[] =
 
 typedef struct {
 	const char *url, *ca, *tee, *sim_dir, *provider, *init_data, *path, *out, *admin_key, *file, *kind;
+	unsigned int timeout_ms;
 } kbs_args;
 
 static const struct option kbs_options[] = {
@@ -54,6 +56,7 @@ static const struct option kbs_options[] = {
 	{ "path", required_argument, NULL, 'p' },      { "out", required_argument, NULL, 'o' },
 	{ "admin-key", required_argument, NULL, 'k' }, { "file", required_argument, NULL, 'f' },
 	{ "kind", required_argument, NULL, 'K' },      { "help", no_argument, NULL, 'h' },
+	{ "timeout", required_argument, NULL, 'T' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -75,6 +78,11 @@ static int parse(kbs_args *a, int argc, char **argv)
 		case 'k': a->admin_key = optarg; break;
 		case 'f': a->file = optarg; break;
 		case 'K': a->kind = optarg; break;
+		case 'T':
+			if (atoi(optarg) < 1 || atoi(optarg) > 600)
+				return cocoon_cli_error("kbs: --timeout must be 1..600 seconds");
+			a->timeout_ms = (unsigned int)atoi(optarg) * 1000u;
+			break;
 		case 'h': fputs(kbs_usage, stdout); exit(0);
 		default: return cocoon_cli_error("kbs: unknown option (see --help)");
 		}
@@ -115,6 +123,9 @@ static int write_out(const char *path, const uint8_t *data, size_t len)
 	return off == len ? 0 : cocoon_error_set(COCOON_EIO, "writing the secret failed");
 }
 
+/* get-resource's option errors exit 80, like cocoon-run's. */
+#define usage_config(...) (cocoon_cli_error(__VA_ARGS__), KBS_EXIT_CONFIG)
+
 static int cmd_get(const kbs_args *a)
 {
 	cocoon_kbs_client_options o = COCOON_KBS_CLIENT_OPTIONS_INIT;
@@ -124,7 +135,7 @@ static int cmd_get(const kbs_args *a)
 	int rc = KBS_EXIT_CONFIG;
 
 	if (!a->path || !a->tee)
-		return cocoon_cli_error("kbs get-resource: --path and --tee are required");
+		return usage_config("kbs get-resource: --path and --tee are required");
 	if (strcmp(a->tee, "sim") == 0)
 		o.tee = COCOON_TEE_SGX, o.provider = "sim";
 	else if (strcmp(a->tee, "sgx") == 0)
@@ -134,16 +145,17 @@ static int cmd_get(const kbs_args *a)
 	else if (strcmp(a->tee, "snp") == 0)
 		o.tee = COCOON_TEE_SNP;
 	else
-		return cocoon_cli_error("kbs get-resource: --tee must be sim, sgx, tdx or snp");
+		return usage_config("kbs get-resource: --tee must be sim, sgx, tdx or snp");
 	if (a->sim_dir && !a->provider)
 		o.provider = "sim";
 	if (a->provider)
 		o.provider = a->provider;
 	if (o.provider && strcmp(o.provider, "sim") == 0 && !a->sim_dir)
-		return cocoon_cli_error("kbs get-resource: the simulator needs --sim-dir DIR (cocoon sim init DIR)");
+		return usage_config("kbs get-resource: the simulator needs --sim-dir DIR (cocoon sim init DIR)");
 	o.url = a->url;
 	o.ca_file = a->ca;
 	o.sim_dir = a->sim_dir;
+	o.timeout_ms = a->timeout_ms;
 	if (a->init_data && cocoon_file_read(&init, &init_len, a->init_data) != 0) {
 		fprintf(stderr, "cocoon: kbs get-resource: %s\n", cocoon_error_last()->message);
 		return KBS_EXIT_CONFIG;
@@ -214,6 +226,7 @@ static int admin_call(const kbs_args *a, const char *method, const char *route, 
 		return cocoon_cli_error("kbs: %s", cocoon_error_last()->message);
 	hdrs[0] = auth;
 	o.ca_file = a->ca;
+	o.timeout_ms = a->timeout_ms;
 	if (cocoon_kbs_http_request(&r, &o, method, a->url, route, hdrs, body, len, ctype) != 0) {
 		cocoon_cli_error("kbs: %s %s: %s", method, route, cocoon_error_last()->message);
 		goto done;
