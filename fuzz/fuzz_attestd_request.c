@@ -6,7 +6,9 @@
  * alone).
  *
  * Input: "METHOD URI[ ...]\n", then header lines up to an empty line (only
- * Authorization is used, as by the daemon), then the body. The URI is split
+ * Authorization and Cookie are used, as by the daemon), then the body. The key
+ * broker (/kbs/) is on; its store has one challenged session for every
+ * kbs-session-id, with the nonce FUZZ_NONCE, and no resources. The URI is split
  * by libevent with the flags evhttp uses. The admin token is FUZZ_ADMIN, so
  * seeds reach the policy and collateral handlers. The log functions are
  * stubs here (log.c is not linked into this target).
@@ -22,6 +24,7 @@
 
 #define FUZZ_ADMIN "fuzz-admin-token-0123456789"
 #define LINE_MAX_LEN 4096
+#define FUZZ_NONCE "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 static attestd_config cfg;
 static attestd_ctx ctx;
@@ -93,11 +96,60 @@ static int st_collateral_put(cocoon_store *s, const char *kind, const char *key,
 	return 0;
 }
 
+static int st_resource_get(cocoon_store *s, const char *repo, const char *type, const char *tag, uint8_t **value,
+                           size_t *len)
+{
+	(void)s, (void)repo, (void)type, (void)tag, (void)value, (void)len;
+	return cocoon_error_set(COCOON_ENOTFOUND, "no resource");
+}
+
+static int st_resource_put(cocoon_store *s, const char *repo, const char *type, const char *tag, const uint8_t *value,
+                           size_t len)
+{
+	(void)s, (void)repo, (void)type, (void)tag, (void)value, (void)len;
+	return 0;
+}
+
+static int st_resource_delete(cocoon_store *s, const char *repo, const char *type, const char *tag)
+{
+	(void)s, (void)repo, (void)type, (void)tag;
+	return 0;
+}
+
+static int st_session_create(cocoon_store *s, const cocoon_store_session *sess)
+{
+	(void)s, (void)sess;
+	return 0;
+}
+
+static int st_session_get(cocoon_store *s, const char *id, time_t now, cocoon_store_session *out)
+{
+	(void)s;
+	memset(out, 0, sizeof(*out));
+	out->id = strdup(id), out->tee = strdup("sgx"), out->nonce = strdup(FUZZ_NONCE);
+	out->state = strdup(COCOON_STORE_SESSION_CHALLENGED);
+	out->created = now, out->expires = now + 60;
+	if (!out->id || !out->tee || !out->nonce || !out->state) {
+		cocoon_store_session_clear(out);
+		return cocoon_error_set(COCOON_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int st_session_attest(cocoon_store *s, const char *id, const char *nonce, time_t now, const char *claims,
+                             const char *token, const char *tee_pubkey)
+{
+	(void)s, (void)id, (void)nonce, (void)now, (void)claims, (void)token, (void)tee_pubkey;
+	return 0;
+}
+
 static const cocoon_store_ops null_ops = {
 	.name = "fuzz-null", .close = st_close, .generation = st_generation, .key_get = st_key_get,
 	.key_put = st_key_put, .policy_get = st_policy_get, .policy_put = st_policy_put,
 	.policy_history_count = st_count, .collateral_get = st_collateral_get, .collateral_put = st_collateral_put,
-	.collateral_count = st_count,
+	.collateral_count = st_count, .resource_get = st_resource_get, .resource_put = st_resource_put,
+	.resource_delete = st_resource_delete, .session_create = st_session_create, .session_get = st_session_get,
+	.session_attest = st_session_attest,
 };
 static cocoon_store null_store = { &null_ops };
 
@@ -138,7 +190,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_attestd_request: set-up failed: %s\n", cocoon_error_last()->message);
 		abort();
 	}
+	if (cocoon_kbs_key_generate(&ctx.kbs_key, COCOON_KBS_KEY_EC_P256) != 0) {
+		fprintf(stderr, "fuzz_attestd_request: broker key: %s\n", cocoon_error_last()->message);
+		abort();
+	}
 	ctx.has_admin_token = 1;
+	ctx.kbs_enabled = 1;
 	atomic_store(&ctx.ready, 1);
 	env.ctx = &ctx;
 	env.store = &null_store;
@@ -168,13 +225,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct {
 		const char *name;
 		enum evhttp_cmd_type cmd;
-	} methods[] = { { "GET", EVHTTP_REQ_GET }, { "POST", EVHTTP_REQ_POST }, { "PUT", EVHTTP_REQ_PUT } };
-	char line[LINE_MAX_LEN], auth[LINE_MAX_LEN], *sp, *uri_text, *end;
+	} methods[] = { { "GET", EVHTTP_REQ_GET }, { "POST", EVHTTP_REQ_POST }, { "PUT", EVHTTP_REQ_PUT },
+	                { "DELETE", EVHTTP_REQ_DELETE } };
+	char line[LINE_MAX_LEN], auth[LINE_MAX_LEN], cookie[LINE_MAX_LEN], *sp, *uri_text, *end;
 	struct evhttp_uri *uri = NULL;
 	attestd_reply r = { 0 };
 	enum evhttp_cmd_type cmd = EVHTTP_REQ_GET;
 	size_t at, n;
-	int found = 0, has_auth = 0;
+	int found = 0, has_auth = 0, has_cookie = 0;
 	char *body = NULL;
 
 	if (!(at = next_line(line, sizeof(line), data, size, 0)) || !(sp = strchr(line, ' ')))
@@ -210,6 +268,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			snprintf(auth, sizeof(auth), "%s", v);
 			has_auth = 1;
 		}
+		if (!has_cookie && strncasecmp(hdr, "Cookie:", 7) == 0) {
+			const char *v = hdr + 7;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			snprintf(cookie, sizeof(cookie), "%s", v);
+			has_cookie = 1;
+		}
 	}
 	/* The daemon's body is evbuffer_pullup() of the input: contiguous, not NUL-terminated. */
 	n = size - at;
@@ -221,12 +286,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(body);
 		return 0; /* evhttp answers 400 itself */
 	}
-	attestd_route(&r, &env, cmd, has_auth ? auth : NULL, evhttp_uri_get_path(uri), evhttp_uri_get_query(uri),
+	attestd_route(&r, &env, cmd, has_auth ? auth : NULL, has_cookie ? cookie : NULL, evhttp_uri_get_path(uri), evhttp_uri_get_query(uri),
 	              n ? body : "", n);
 	if (!r.body || r.status < 100 || r.status > 599)
 		abort();
 	free(r.body);
 	free(r.log_detail);
+	free(r.set_cookie);
 	evhttp_uri_free(uri);
 	free(body);
 	return 0;

@@ -44,4 +44,6 @@ data=${COCOON_RUN_DATA:-$here/build/attestd-data}
 echo "=== cocoon-attestd on http://127.0.0.1:8080 (state in $data; Ctrl-C stops it)"
 echo "    try: curl -s http://127.0.0.1:8080/.well-known/openid-configuration"
 echo "         curl -s http://127.0.0.1:8080/certs"
+echo "    key broker (Trustee KBS 0.4.0): http://127.0.0.1:8080/kbs/v0/ (docs/kbs.md; admin needs --admin-key)"
+echo "         curl -s -d '{\"version\":\"0.4.0\",\"tee\":\"snp\",\"extra-params\":\"\"}' http://127.0.0.1:8080/kbs/v0/auth"
 exec "$bin/cocoon-attestd" --data-dir "$data"

@@ -179,7 +179,7 @@ head -c 1100000 /dev/zero | tr '\0' 'A' > "$tmp/big.json"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "@$tmp/big.json" "$a_url/attest/SgxEnclave?api-version=2022-08-01")
 [ "$code" = 413 ] && ok || bad "oversized body: HTTP $code (want 413)"
 code=$(curl -s -o "$tmp/out" -w '%{http_code}' -X PUT "$a_url/policies/SgxEnclave" -d 'x')
-expect "admin API without a token configured" 403 "$code" '.error.message|test("admin_token_file")'
+expect "admin API without a token configured" 401 "$code" '.error.message|test("admin_token_file")'
 printf '{"quote":"%s"}' "$(b64url_file "$tmp/sgx.bin")" > "$tmp/nocoll.json"
 
 # 7. Slow clients time out; the service stays responsive meanwhile.

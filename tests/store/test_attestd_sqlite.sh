@@ -13,8 +13,8 @@ start a --database "sqlite:$db" --secret-key "$tmp/kek" || exit 1
 kid=$(curl -s "$a_url/certs" | jq -r '.keys[0].kid')
 [ -n "$kid" ] && [ "$kid" != null ] && ok || bad "no JWKS"
 [ "$(stat -c %a "$db")" = 600 ] && ok || bad "the database is mode $(stat -c %a "$db"), not 0600"
-[ "$(sqlite3 "$db" "SELECT key_pem = '' AND length(key_sealed) > 0 FROM signing_keys")" = 1 ] && ok \
-  || bad "the signing key must be sealed"
+[ "$(sqlite3 "$db" "SELECT min(key_pem = '' AND length(key_sealed) > 0) FROM signing_keys")" = 1 ] && ok \
+  || bad "every signing key (tokens, key broker) must be sealed"
 ! grep -a -q "PRIVATE KEY" "$db"* && ok || bad "a private key is readable in the database file"
 kill "$a_pid"; wait "$a_pid" 2>/dev/null
 start b --database "sqlite:$db" --secret-key "$tmp/kek" || exit 1

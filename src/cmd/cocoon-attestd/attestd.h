@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include "cocoon/cocoon.h"
 #include "cocoon/token.h"
+#include "cocoon/kbs.h"
 #include "store.h"
 
 /* Exit codes (docs/attestd.md). */
@@ -43,6 +44,9 @@ typedef struct {
 	int token_lifetime_seconds;
 	int workers;                /* 0: one per core */
 	int allow_debug;            /* accept debug enclaves/guests (their claims still say so) */
+	char *admin_key_file;       /* PEM public key (Ed25519 or P-256) verifying admin JWTs */
+	int kbs_session_seconds;    /* key broker session lifetime; default 300 */
+	int insecure_http;          /* serve the key broker over plain HTTP on a non-loopback address */
 	/* Flags only (never from the file). */
 	char *trust_sim_dir;
 	time_t test_only_verification_time;
@@ -104,6 +108,9 @@ typedef struct {
 	char *issuer, *jku;
 	uint8_t admin_token_hash[32];   /* SHA-256 of the admin token: compared in constant time */
 	int has_admin_token;
+	EVP_PKEY *admin_key;            /* --admin-key: verifies admin JWTs (KBS and MAA admin APIs) */
+	EVP_PKEY *kbs_key;              /* the broker's P-256 EAR signing key (kept sealed in the store) */
+	int kbs_enabled;                /* 0: plain HTTP on a non-loopback address without --insecure-http */
 	SSL_CTX *tls;
 	/* --trust-sim: the simulation directory's collateral and AMD PKI (immutable after start). */
 	cocoon_collateral_source *sim_source;
@@ -157,6 +164,7 @@ typedef struct {
 	char *log_detail;           /* short reason for the access log (never evidence) */
 	const char *tee_label;      /* for metrics, or NULL */
 	int verdict;                /* M_V_* or -1 */
+	char *set_cookie;           /* Set-Cookie value, or NULL */
 } attestd_reply;
 
 void attestd_reply_error(attestd_reply *r, int status, const char *code, const char *fmt, ...)
@@ -179,12 +187,22 @@ void attestd_signer_thread_exit(void);
 /* Accepted api-version values. */
 int attestd_api_version_ok(const char *v);
 
+/* Admin authentication shared by the MAA and KBS admin APIs: an admin JWT verified with
+ * --admin-key, or the --admin-token-file bearer token. 0 when allowed; else why[] says why. */
+int attestd_admin_check(attestd_ctx *ctx, const char *auth, char *why, size_t why_len);
+
+/* The key broker (kbs.c): every /kbs/ path. cookie is the Cookie header or NULL. */
+void attestd_kbs_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth,
+                       const char *cookie, const char *path, const char *body, size_t len);
+/* Loads or makes the broker's EAR signing key in the store (start-up). */
+int attestd_kbs_key_open(EVP_PKEY **out, cocoon_store *store);
+
 /* Server. */
 int attestd_server_run(attestd_ctx *ctx);
 /* Serves one request already read off the wire: query is the raw query string or NULL, auth the
  * Authorization header or NULL, body may be NULL only when len is 0 (else: out of memory). */
-void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth, const char *path,
-                   const char *query, const char *body, size_t len);
+void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth,
+                   const char *cookie, const char *path, const char *query, const char *body, size_t len);
 /* "ADDR:PORT" or "[V6ADDR]:PORT", numeric only; -1 when malformed. */
 int attestd_listen_parse(struct sockaddr_storage *ss, int *sslen, const char *text);
 

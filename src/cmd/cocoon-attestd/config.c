@@ -16,12 +16,13 @@ void attestd_config_init(attestd_config *c)
 	c->request_timeout_seconds = 10;
 	c->drain_timeout_seconds = 10;
 	c->token_lifetime_seconds = 8 * 3600;
+	c->kbs_session_seconds = 300;
 }
 
 void attestd_config_free(attestd_config *c)
 {
 	char **strs[] = { &c->config_path, &c->listen, &c->data_dir, &c->database, &c->secret_key_file, &c->issuer, &c->tls_cert, &c->tls_key,
-		          &c->signing_alg, &c->signing_key_file, &c->signing_cert_file, &c->admin_token_file,
+		          &c->signing_alg, &c->signing_key_file, &c->signing_cert_file, &c->admin_token_file, &c->admin_key_file,
 		          &c->intel_root_file, &c->trust_sim_dir };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
@@ -57,6 +58,7 @@ static const key_spec keys[] = {
 	S("signing_key", signing_key_file),
 	S("signing_cert", signing_cert_file),
 	S("admin_token_file", admin_token_file),
+	S("admin_key", admin_key_file),
 	S("intel_root", intel_root_file),
 	{ "collateral", K_PATHS, offsetof(attestd_config, collateral_files), 0, 0 },
 	I("max_body_bytes", max_body_bytes, 1024, 64L << 20),
@@ -65,6 +67,8 @@ static const key_spec keys[] = {
 	I("token_lifetime_seconds", token_lifetime_seconds, 60, 366L * 86400),
 	I("workers", workers, 0, ATTESTD_MAX_WORKERS),
 	B("allow_debug", allow_debug),
+	I("kbs_session_seconds", kbs_session_seconds, 10, 86400),
+	B("insecure_http", insecure_http),
 };
 
 static int set_key(attestd_config *c, const key_spec *k, json_t *v, const char *path)

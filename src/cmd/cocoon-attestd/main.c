@@ -1,10 +1,16 @@
 /* cocoon-attestd: an attestation service with Microsoft Azure Attestation's REST API. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include "common/util.h"
 #include "attestd.h"
@@ -24,7 +30,10 @@ static const char usage[] =
 	"  --issuer URL             token issuer; jku is URL/certs (default: from --listen)\n"
 	"  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
 	"  --signing-alg ALG        RS256 (default), PS256 or ES256\n"
-	"  --admin-token-file FILE  enables the admin API (policies, collateral) with this bearer token\n"
+	"  --admin-token-file FILE  enables the admin APIs (policies, collateral, KBS) with this bearer token\n"
+	"  --admin-key FILE         PEM public key (Ed25519 or P-256) verifying admin JWTs (both admin APIs)\n"
+	"  --kbs-session-seconds N  key broker session lifetime (default 300)\n"
+	"  --insecure-http          serve the key broker (/kbs/v0) over plain HTTP on a non-loopback address\n"
 	"  --collateral PATH        import DCAP collateral at start (JSON file or PCS directory); repeatable\n"
 	"  --workers N              event-loop threads (default: one per core)\n"
 	"  --max-body-bytes N       largest request body (default 1048576); larger gets 413\n"
@@ -41,7 +50,8 @@ static const char usage[] =
 
 enum {
 	O_CONFIG = 256, O_LISTEN, O_DATA, O_ISSUER, O_TLS_CERT, O_TLS_KEY, O_ALG, O_ADMIN, O_COLL, O_WORKERS,
-	O_BODY, O_DEBUG, O_SIM, O_TEST_TIME, O_HELP, O_VERSION, O_DATABASE, O_SECRET_KEY
+	O_BODY, O_DEBUG, O_SIM, O_TEST_TIME, O_HELP, O_VERSION, O_DATABASE, O_SECRET_KEY,
+	O_ADMIN_KEY, O_KBS_SESSION, O_INSECURE_HTTP
 };
 
 static const struct option options[] = {
@@ -55,6 +65,9 @@ static const struct option options[] = {
 	{ "tls-key", required_argument, NULL, O_TLS_KEY },
 	{ "signing-alg", required_argument, NULL, O_ALG },
 	{ "admin-token-file", required_argument, NULL, O_ADMIN },
+	{ "admin-key", required_argument, NULL, O_ADMIN_KEY },
+	{ "kbs-session-seconds", required_argument, NULL, O_KBS_SESSION },
+	{ "insecure-http", no_argument, NULL, O_INSECURE_HTTP },
 	{ "collateral", required_argument, NULL, O_COLL },
 	{ "workers", required_argument, NULL, O_WORKERS },
 	{ "max-body-bytes", required_argument, NULL, O_BODY },
@@ -132,6 +145,13 @@ static int parse_flags(attestd_config *c, int argc, char **argv)
 			case O_SIM: set_str(&c->trust_sim_dir, optarg); break;
 			case O_TEST_TIME: test_time = optarg; break;
 			case O_DEBUG: c->allow_debug = 1; break;
+			case O_ADMIN_KEY: set_str(&c->admin_key_file, optarg); break;
+			case O_INSECURE_HTTP: c->insecure_http = 1; break;
+			case O_KBS_SESSION:
+				if ((rc = parse_long(&n, "--kbs-session-seconds", optarg, 10, 86400)) != 0)
+					return rc;
+				c->kbs_session_seconds = (int)n;
+				break;
 			case O_COLL:
 				if (!c->collateral_files)
 					c->collateral_files = json_array();
@@ -272,6 +292,83 @@ static int default_issuer(attestd_ctx *ctx)
 	return 0;
 }
 
+static int admin_key(attestd_ctx *ctx, const char *path)
+{
+	uint8_t *pem = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (cocoon_file_read(&pem, &len, path) != 0)
+		return fail(ATTESTD_EXIT_USAGE, "--admin-key: %s", cocoon_error_last()->message);
+	if (cocoon_kbs_admin_key_load(&ctx->admin_key, (const char *)pem, len) != 0)
+		rc = fail(ATTESTD_EXIT_USAGE, "--admin-key %s: %s", path, cocoon_error_last()->message);
+	free(pem);
+	return rc;
+}
+
+/* The embedded default database keeps a KEK beside it, so `make run` can hold KBS secrets out of the box. */
+static int default_kek(attestd_ctx *ctx)
+{
+	attestd_config *c = ctx->cfg;
+	char *path = NULL;
+	uint8_t key[32];
+	int rc = 0;
+
+	if (c->secret_key_file || c->database)
+		return 0;
+	if (asprintf(&path, "%s/kek", c->data_dir) < 0)
+		return fail(ATTESTD_EXIT_RUNTIME, "out of memory");
+	if (access(path, F_OK) != 0) {
+		if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+			rc = fail(ATTESTD_EXIT_STORAGE, "data dir %s: %s", c->data_dir, strerror(errno));
+			goto done;
+		}
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || RAND_bytes(key, sizeof(key)) != 1 || write(fd, key, sizeof(key)) != (ssize_t)sizeof(key)) {
+			if (fd >= 0)
+				close(fd);
+			rc = fail(ATTESTD_EXIT_STORAGE, "cannot create the key-encryption key %s", path);
+			goto done;
+		}
+		close(fd);
+		attestd_logf("warn", "no --secret-key given: generated a key-encryption key in %s (mode 0600); back it "
+		             "up with the database, and give every replica the same key with --secret-key", path);
+	}
+	c->secret_key_file = path;
+	path = NULL;
+done:
+	cocoon_zeroize(key, sizeof(key));
+	free(path);
+	return rc;
+}
+
+/* The broker on plain HTTP is only for loopback unless the operator insists (--insecure-http). */
+static void kbs_transport(attestd_ctx *ctx)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss), loopback = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (attestd_listen_parse(&ss, &sslen, ctx->cfg->listen) == 0) {
+		if (ss.ss_family == AF_INET)
+			loopback = (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+		else if (ss.ss_family == AF_INET6)
+			loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	}
+	ctx->kbs_enabled = 1;
+	if (ctx->tls || loopback)
+		return;
+	if (ctx->cfg->insecure_http) {
+		attestd_logf("warn", "INSECURE: --insecure-http serves the key broker over plain HTTP on %s: secrets are "
+		             "only JWE-wrapped and session cookies and tokens travel in clear; use --tls-cert/--tls-key",
+		             ctx->cfg->listen);
+		return;
+	}
+	ctx->kbs_enabled = 0;
+	attestd_logf("error", "the key broker (/kbs/v0) is OFF: plain HTTP on the non-loopback address %s; configure "
+	             "--tls-cert/--tls-key (or, insecurely, --insecure-http)", ctx->cfg->listen);
+}
+
 int main(int argc, char **argv)
 {
 	attestd_config cfg;
@@ -300,6 +397,10 @@ int main(int argc, char **argv)
 		goto done;
 	if (cfg.admin_token_file && (rc = admin_token(&ctx, cfg.admin_token_file)) != 0)
 		goto done;
+	if (cfg.admin_key_file && (rc = admin_key(&ctx, cfg.admin_key_file)) != 0)
+		goto done;
+	if ((rc = default_kek(&ctx)) != 0)
+		goto done;
 	if (cfg.tls_cert && (rc = tls_setup(&ctx)) != 0)
 		goto done;
 	if ((rc = default_issuer(&ctx)) != 0)
@@ -321,7 +422,12 @@ int main(int argc, char **argv)
 		rc = fail(ATTESTD_EXIT_USAGE, "%s", cocoon_error_last()->message);
 		goto done;
 	}
-	if (ctx.has_admin_token && !ctx.tls)
+	if (attestd_kbs_key_open(&ctx.kbs_key, env.store) != 0) {
+		rc = fail(ATTESTD_EXIT_STORAGE, "key broker signing key: %s", cocoon_error_last()->message);
+		goto done;
+	}
+	kbs_transport(&ctx);
+	if ((ctx.has_admin_token || ctx.admin_key) && !ctx.tls)
 		attestd_logf("warn", "the admin API is served over plain HTTP: use TLS outside development");
 	/* The bootstrap connection and cache are idle once the workers open their
 	 * own: release them (and the start-up heap) before serving, so that they
@@ -338,6 +444,8 @@ done:
 	attestd_signer_free(ctx.signer);
 	attestd_signer_thread_exit();
 	cocoon_kek_free(ctx.kek);
+	EVP_PKEY_free(ctx.admin_key);
+	EVP_PKEY_free(ctx.kbs_key);
 	cocoon_verifier_free(ctx.verifier);
 	cocoon_verifier_free(ctx.sim_verifier);
 	cocoon_collateral_source_free(ctx.sim_source);

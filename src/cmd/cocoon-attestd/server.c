@@ -52,28 +52,46 @@ static double since(const struct timespec *a)
 
 /* ---- admin authentication ---- */
 
-static int admin_ok(attestd_reply *r, attestd_ctx *ctx, const char *auth)
+int attestd_admin_check(attestd_ctx *ctx, const char *auth, char *why, size_t why_len)
 {
 	uint8_t d[32];
 	const void *parts[1];
 	size_t lens[1];
 
-	if (!ctx->has_admin_token) {
-		attestd_reply_error(r, 403, "Forbidden", "the admin API is disabled: configure admin_token_file");
-		return 0;
+	if (!ctx->admin_key && !ctx->has_admin_token) {
+		snprintf(why, why_len, "the admin API is disabled: configure --admin-key (admin JWTs) or admin_token_file");
+		return -1;
 	}
 	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
-		attestd_reply_error(r, 401, "Unauthorized", "the admin API needs 'Authorization: Bearer <admin token>'");
-		return 0;
+		snprintf(why, why_len, "the admin API needs 'Authorization: Bearer <admin JWT or token>'");
+		return -1;
+	}
+	if (ctx->admin_key) {
+		cocoon_kbs_admin_options o = COCOON_KBS_ADMIN_OPTIONS_INIT;
+		if (cocoon_kbs_admin_verify(NULL, auth, ctx->admin_key, &o) == 0)
+			return 0;
+		snprintf(why, why_len, "the admin JWT is not valid: %s", cocoon_error_last()->message);
+		if (!ctx->has_admin_token)
+			return -1;
 	}
 	/* Hashing first makes the comparison independent of the presented token's length. */
 	parts[0] = auth + 7;
 	lens[0] = strlen(auth + 7);
 	if (cocoon_sha256(d, 1, parts, lens) != 0 || CRYPTO_memcmp(d, ctx->admin_token_hash, 32) != 0) {
-		attestd_reply_error(r, 401, "Unauthorized", "the admin bearer token is not valid");
-		return 0;
+		if (!ctx->admin_key)
+			snprintf(why, why_len, "the admin bearer token is not valid");
+		return -1;
 	}
-	return 1;
+	return 0;
+}
+
+static int admin_ok(attestd_reply *r, attestd_ctx *ctx, const char *auth)
+{
+	char why[512];
+	if (attestd_admin_check(ctx, auth, why, sizeof(why)) == 0)
+		return 1;
+	attestd_reply_error(r, 401, "Unauthorized", "%s", why);
+	return 0;
 }
 
 /* ---- fixed documents ---- */
@@ -101,11 +119,14 @@ static const char *query_param(struct evkeyvalq *q, const char *name)
 	return evhttp_find_header(q, name);
 }
 
-static void route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth, const char *path,
-                  const char *body, size_t len, struct evkeyvalq *query)
+static void route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth, const char *cookie,
+                  const char *path, const char *body, size_t len, struct evkeyvalq *query)
 {
 	attestd_ctx *ctx = env->ctx;
 	const char *api = query_param(query, "api-version");
+
+	if (strncmp(path, "/kbs/", 5) == 0)
+		return attestd_kbs_route(r, env, cmd, auth, cookie, path, body, len);
 
 	if (strncmp(path, "/attest/", 8) == 0) {
 		if (cmd != EVHTTP_REQ_POST)
@@ -165,8 +186,8 @@ static void route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, 
 }
 
 /* Everything after the transport: the query string, the path checks and the handlers (no I/O, so it is fuzzed). */
-void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth, const char *path,
-                   const char *query_str, const char *body, size_t len)
+void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd, const char *auth,
+                   const char *cookie, const char *path, const char *query_str, const char *body, size_t len)
 {
 	struct evkeyvalq query = { 0 };
 
@@ -179,7 +200,7 @@ void attestd_route(attestd_reply *r, attestd_env *env, enum evhttp_cmd_type cmd,
 	else if (len && !body)
 		attestd_reply_error(r, 500, "InternalError", "out of memory reading the body");
 	else
-		route(r, env, cmd, auth, path, body, len, &query);
+		route(r, env, cmd, auth, cookie, path, body, len, &query);
 	if (!r->body)
 		attestd_reply_error(r, 500, "InternalError", "no reply was produced");
 	evhttp_clear_headers(&query);
@@ -191,6 +212,7 @@ static const char *method_name(enum evhttp_cmd_type c)
 	case EVHTTP_REQ_GET: return "GET";
 	case EVHTTP_REQ_POST: return "POST";
 	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
 	default: return "OTHER";
 	}
 }
@@ -212,13 +234,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 	r.verdict = -1;
 	attestd_env_refresh(&w->env);
 	attestd_route(&r, &w->env, evhttp_request_get_command(req),
-	              evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"), path, q, body, len);
+	              evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"),
+	              evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie"), path, q, body, len);
 	if (out) {
 		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 		evhttp_add_header(h, "Content-Type", r.content_type ? r.content_type : "application/json");
 		evhttp_add_header(h, "Cache-Control", "no-store");
 		if (r.status == 401)
 			evhttp_add_header(h, "WWW-Authenticate", "Bearer");
+		if (r.set_cookie)
+			evhttp_add_header(h, "Set-Cookie", r.set_cookie);
 		if (r.status >= 400 && r.body) {
 			json_t *e = json_loads(r.body, 0, NULL);
 			const char *code = json_string_value(json_object_get(json_object_get(e, "error"), "code"));
@@ -250,6 +275,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	free(r.body);
 	free(r.log_detail);
+	free(r.set_cookie);
 }
 
 /* ---- TLS ---- */
@@ -381,7 +407,8 @@ static int make_workers(attestd_worker *ws, int n, attestd_ctx *ctx)
 		evhttp_set_max_body_size(w->http, (ev_ssize_t)ctx->cfg->max_body_bytes);
 		evhttp_set_max_headers_size(w->http, 16 * 1024);
 		evhttp_set_timeout(w->http, ctx->cfg->request_timeout_seconds);
-		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT);
+		evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+		                                       EVHTTP_REQ_DELETE);
 		evhttp_set_gencb(w->http, on_request, w);
 		if (ctx->tls)
 			evhttp_set_bevcb(w->http, tls_bev, ctx->tls);
