@@ -79,5 +79,14 @@ if [ -n "$shm" ]; then
   else bad "retry until the deadline: exit $rc, $n attempt lines, $ms ms"; cat "$tmp/stderr"; fi
 fi
 
+# --install DEST: an exact copy of the executable, mode 0755, no temporary left behind.
+mkdir -p "$tmp/inst"
+if "$bin/cocoon-run" --install "$tmp/inst/cocoon-run" && cmp -s "$bin/cocoon-run" "$tmp/inst/cocoon-run" &&
+   [ "$(stat -c %a "$tmp/inst/cocoon-run")" = 755 ] && [ "$(ls "$tmp/inst" | wc -l)" -eq 1 ] &&
+   "$tmp/inst/cocoon-run" --version | grep -q cocoon-run; then ok; else bad "--install"; fi
+"$bin/cocoon-run" --install "$tmp/absent/dir/cocoon-run" 2>"$tmp/stderr"; rc=$?
+[ $rc -eq 80 ] && grep -q "cannot create" "$tmp/stderr" && ok || bad "--install into a missing directory: exit $rc"
+"$bin/cocoon-run" --install 2>/dev/null; [ $? -eq 80 ] && ok || bad "--install without DEST"
+
 echo "launcher: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -75,9 +75,9 @@ static int header_line(http_head *h, const char *line, size_t n, size_t max)
 	} else if (name_len == 10 && strncasecmp(line, "Set-Cookie", 10) == 0 && vl > strlen(COOKIE_NAME) &&
 	           strncmp(v, COOKIE_NAME, strlen(COOKIE_NAME)) == 0) {
 		const char *c = v + strlen(COOKIE_NAME);
-		size_t cl = strcspn(c, ";");
-		if (cl > vl - strlen(COOKIE_NAME))
-			cl = vl - strlen(COOKIE_NAME);
+		size_t avail = vl - strlen(COOKIE_NAME), cl = 0;
+		while (cl < avail && c[cl] != ';') /* the line is not NUL-terminated */
+			cl++;
 		if (cl == 0 || cl >= sizeof(h->cookie))
 			return cocoon_error_set(COCOON_EFORMAT, "broker reply: an empty or overlong kbs-session-id cookie");
 		for (size_t i = 0; i < cl; i++)
