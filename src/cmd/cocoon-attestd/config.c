@@ -67,7 +67,7 @@ static const key_spec keys[] = {
 	I("token_lifetime_seconds", token_lifetime_seconds, 60, 366L * 86400),
 	I("workers", workers, 0, ATTESTD_MAX_WORKERS),
 	B("allow_debug", allow_debug),
-	I("kbs_session_seconds", kbs_session_seconds, 10, 86400),
+	I("kbs_session_seconds", kbs_session_seconds, 1, 86400),
 	B("insecure_http", insecure_http),
 };
 

@@ -148,7 +148,7 @@ static int parse_flags(attestd_config *c, int argc, char **argv)
 			case O_ADMIN_KEY: set_str(&c->admin_key_file, optarg); break;
 			case O_INSECURE_HTTP: c->insecure_http = 1; break;
 			case O_KBS_SESSION:
-				if ((rc = parse_long(&n, "--kbs-session-seconds", optarg, 10, 86400)) != 0)
+				if ((rc = parse_long(&n, "--kbs-session-seconds", optarg, 1, 86400)) != 0)
 					return rc;
 				c->kbs_session_seconds = (int)n;
 				break;
