@@ -97,6 +97,11 @@ typedef struct {
 	const char *sim_dir;           /* the sim provider's directory (`cocoon sim init DIR`) */
 	unsigned int busy_retry_ms;    /* delay between busy retries; 0: 2000 ms */
 	const cocoon_evidence_sys *sys;/* NULL: cocoon_evidence_sys_default() */
+	/* The init-data digest (cocoon_kbs_init_data_digest) the sim provider puts, fitted as
+	   Trustee does, into SNP HOST_DATA, TDX MRCONFIGID or SGX CONFIGID. On hardware the host
+	   sets those fields at launch, so the other providers ignore it. NULL: zero fields. */
+	const uint8_t *sim_init_data_digest;
+	size_t sim_init_data_digest_len;
 } cocoon_evidence_options;
 
 #define COCOON_EVIDENCE_OPTIONS_VERSION 1

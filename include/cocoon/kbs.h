@@ -465,6 +465,120 @@ typedef struct {
  */
 COCOON_API int cocoon_kbs_resource_path_parse(cocoon_kbs_resource_path *out, const char *path, size_t len);
 
+/* ---------------------------------------------------------------------------
+ * HTTP transport (src/lib/kbs/http.c): a small HTTP/1.1 client over OpenSSL,
+ * one request per connection. Not libcurl: cocoon-run is linked -static.
+ * ------------------------------------------------------------------------- */
+
+#define COCOON_KBS_SESSION_COOKIE_MAX 256
+
+/* A broker URL split up: scheme, host (IPv6 without brackets), port, path prefix (no trailing '/'). */
+typedef struct {
+	int https;
+	char host[256];
+	char port[8];
+	char prefix[512];
+} cocoon_kbs_url;
+
+/* Parses http(s)://host[:port][/prefix]; user@, queries and fragments are COCOON_EINVAL. */
+COCOON_API int cocoon_kbs_url_parse(cocoon_kbs_url *out, const char *url);
+/* 1 for "localhost", 127.0.0.0/8 and ::1. */
+COCOON_API int cocoon_kbs_host_is_loopback(const char *host);
+
+typedef struct {
+	unsigned int version;
+	const char *ca_file;           /* https: the CA bundle (PEM); NULL: the system's default paths */
+	int allow_insecure_http;       /* plain http:// to a non-loopback host (simulated evidence only) */
+	unsigned int timeout_ms;       /* connect, TLS handshake and each read/write; 0: 10000 */
+	size_t max_response;           /* body limit in bytes; 0: COCOON_KBS_MAX_BODY */
+} cocoon_kbs_http_options;
+
+#define COCOON_KBS_HTTP_OPTIONS_VERSION 1
+#define COCOON_KBS_HTTP_OPTIONS_INIT { .version = COCOON_KBS_HTTP_OPTIONS_VERSION }
+
+typedef struct {
+	int status;
+	uint8_t *body;                 /* NUL-terminated; may be secret: cleared by _clear */
+	size_t body_len;
+	char session_cookie[COCOON_KBS_SESSION_COOKIE_MAX]; /* kbs-session-id from Set-Cookie, "" if none */
+} cocoon_kbs_http_response;
+
+/*
+ * One request: method, base url + path (e.g. "/kbs/v0/auth"), extra header
+ * lines ("Name: value", NULL-terminated list, may be NULL), an optional
+ * body. Plain http:// to a non-loopback host without allow_insecure_http
+ * is COCOON_EINVAL. Connection failures, timeouts and truncated replies are
+ * COCOON_EUNAVAILABLE (retry later); an untrusted certificate or a host
+ * name mismatch COCOON_EREJECT; a malformed or oversized reply
+ * COCOON_EFORMAT. Any HTTP status is success: look at out->status.
+ */
+COCOON_API int cocoon_kbs_http_request(cocoon_kbs_http_response *out, const cocoon_kbs_http_options *o,
+                                       const char *method, const char *url, const char *path,
+                                       const char *const *headers, const uint8_t *body, size_t body_len,
+                                       const char *content_type);
+COCOON_API void cocoon_kbs_http_response_clear(cocoon_kbs_http_response *r);
+
+/*
+ * The reply parser, on the bytes received so far: 0 with *out filled when
+ * the reply is complete, 1 when more bytes are needed, <0 on a malformed
+ * reply, a body over max, or (at_eof) a truncated one.
+ */
+COCOON_API int cocoon_kbs_http_parse_response(cocoon_kbs_http_response *out, const uint8_t *buf, size_t len,
+                                              size_t max, int at_eof);
+
+/* ---------------------------------------------------------------------------
+ * The guest client (src/lib/kbs/client.c): the RCAR handshake, then
+ * resources. One handshake (auth, evidence, attest) serves every resource of
+ * the client; a 401 on a resource runs one fresh handshake. The ephemeral
+ * key lives only in memory and is freed with the client.
+ * ------------------------------------------------------------------------- */
+
+/* Why a client call failed: callers map these to exit codes (cocoon-run 82..85). */
+typedef enum {
+	COCOON_KBS_FAIL_NONE = 0,
+	COCOON_KBS_FAIL_CONFIG,        /* bad options: URL, plain http, CA bundle, tee */
+	COCOON_KBS_FAIL_EVIDENCE,      /* the evidence provider failed */
+	COCOON_KBS_FAIL_UNREACHABLE,   /* connect, TLS, timeout, 5xx, a malformed reply */
+	COCOON_KBS_FAIL_ATTESTATION,   /* 401 from auth/attest (or again after a fresh handshake) */
+	COCOON_KBS_FAIL_POLICY,        /* 403: the resource policy denied */
+	COCOON_KBS_FAIL_NOT_FOUND,     /* 404: no such resource (or a bad path) */
+	COCOON_KBS_FAIL_PROTOCOL       /* another status, or a reply that does not decrypt */
+} cocoon_kbs_failure;
+
+/* "configuration", "evidence", "broker unreachable", "attestation refused", ... */
+COCOON_API const char *cocoon_kbs_failure_name(cocoon_kbs_failure f);
+
+typedef struct {
+	unsigned int version;
+	const char *url;               /* the broker, e.g. https://kbs.example:8080 */
+	const char *ca_file;           /* CA bundle for https (NULL: system paths) */
+	cocoon_tee tee;                /* SGX, TDX or SNP: evidence and the Request's "tee" */
+	const char *provider;          /* evidence provider (cocoon_evidence_options.provider); NULL: auto */
+	const char *sim_dir;           /* with provider "sim" */
+	const char *init_data;         /* TOML init data or NULL; sent, and bound into sim evidence */
+	cocoon_kbs_key_type key_type;  /* 0: EC P-256 */
+	unsigned int timeout_ms;       /* per network step; 0: 10000 */
+	size_t max_response;           /* 0: COCOON_KBS_MAX_BODY */
+} cocoon_kbs_client_options;
+
+#define COCOON_KBS_CLIENT_OPTIONS_VERSION 1
+#define COCOON_KBS_CLIENT_OPTIONS_INIT { .version = COCOON_KBS_CLIENT_OPTIONS_VERSION }
+
+typedef struct cocoon_kbs_client cocoon_kbs_client;
+
+/* Checks the options (plain http only to loopback or with provider "sim"); no I/O. Copies the strings. */
+COCOON_API int cocoon_kbs_client_new(cocoon_kbs_client **out, const cocoon_kbs_client_options *opts);
+/*
+ * Fetches "repo/type/tag", handshaking first when needed. *out (NUL-terminated,
+ * *len bytes) is a secret: cocoon_zeroize and free it. On error the client's
+ * failure says why (cocoon_kbs_client_failure) and the error message names
+ * the step and the broker's error type and detail.
+ */
+COCOON_API int cocoon_kbs_client_get_resource(uint8_t **out, size_t *len, cocoon_kbs_client *c, const char *path);
+COCOON_API cocoon_kbs_failure cocoon_kbs_client_failure(const cocoon_kbs_client *c);
+/* Zeroizes the token, cookie and key. c may be NULL. */
+COCOON_API void cocoon_kbs_client_free(cocoon_kbs_client *c);
+
 #ifdef __cplusplus
 }
 #endif

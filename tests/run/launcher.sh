@@ -65,10 +65,28 @@ fi
 conf nodir '{"version": 1, '"$sim"', '"$res"', "secrets_dir": "'$tmp/absent'", "command": ["/bin/touch", "'$tmp'/ran"]}'
 run "a missing secrets directory is refused" 86 "mount a tmpfs there" nodir
 if [ -n "$shm" ]; then
-  conf res '{"version": 1, '"$sim"', '"$res"', "secrets_dir": "'$shm'", "command": ["/bin/touch", "'$tmp'/ran"]}'
-  run "resources fail closed until the broker client is wired in" 82 "broker unreachable (exit 82)" res
+  conf res '{"version": 1, '"$sim"', '"$res"', "secrets_dir": "'$shm'", "retry": {"deadline_seconds": 0}, "command": ["/bin/touch", "'$tmp'/ran"]}'
+  run "a broker that is down, no retry deadline" 82 "broker unreachable (exit 82)" res
   [ -z "$(ls -A "$shm")" ] && ok || bad "nothing may be written to the secrets directory when the fetch fails"
+  # With a deadline: one line per attempt, then the final cause after the deadline.
+  conf retry '{"version": 1, '"$sim"', '"$res"', "secrets_dir": "'$shm'", "retry": {"deadline_seconds": 2}, "command": ["/bin/touch", "'$tmp'/ran"]}'
+  t0=$(date +%s%N)
+  "$bin/cocoon-run" --config "$tmp/retry.json" >"$tmp/stdout" 2>"$tmp/stderr"; rc=$?
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  n=$(grep -c "broker unreachable (attempt" "$tmp/stderr")
+  if [ $rc -eq 82 ] && [ "$n" -ge 3 ] && [ $ms -ge 2000 ] && [ ! -e "$tmp/ran" ] &&
+     tail -1 "$tmp/stderr" | grep -q "broker unreachable (exit 82)"; then ok
+  else bad "retry until the deadline: exit $rc, $n attempt lines, $ms ms"; cat "$tmp/stderr"; fi
 fi
+
+# --install DEST: an exact copy of the executable, mode 0755, no temporary left behind.
+mkdir -p "$tmp/inst"
+if "$bin/cocoon-run" --install "$tmp/inst/cocoon-run" && cmp -s "$bin/cocoon-run" "$tmp/inst/cocoon-run" &&
+   [ "$(stat -c %a "$tmp/inst/cocoon-run")" = 755 ] && [ "$(ls "$tmp/inst" | wc -l)" -eq 1 ] &&
+   "$tmp/inst/cocoon-run" --version | grep -q cocoon-run; then ok; else bad "--install"; fi
+"$bin/cocoon-run" --install "$tmp/absent/dir/cocoon-run" 2>"$tmp/stderr"; rc=$?
+[ $rc -eq 80 ] && grep -q "cannot create" "$tmp/stderr" && ok || bad "--install into a missing directory: exit $rc"
+"$bin/cocoon-run" --install 2>/dev/null; [ $? -eq 80 ] && ok || bad "--install without DEST"
 
 echo "launcher: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -14,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <time.h>
+#include <sys/stat.h>
 #include "cocoon/evidence.h"
+#include "cocoon/kbs.h"
 #include "cocoon/run.h"
 #include "common/util.h"
 
@@ -24,6 +28,7 @@ extern char **environ;
 
 static const char usage[] =
 	"usage: cocoon-run [--config FILE] [-- CMD ARGS...]\n"
+	"       cocoon-run --install DEST   (copy this executable to DEST, mode 0755)\n"
 	"\n"
 	"Attests, fetches the configured resources, injects them and execs the command\n"
 	"(the configuration's \"command\", or CMD when the configuration has none).\n"
@@ -77,9 +82,9 @@ static int parse_args(run_args *a, int argc, char **argv)
 }
 
 /*
- * Proves a TEE is present before anything is released. Until the broker
- * handshake supplies its nonce, the report data is SHA-256 of the launch
- * configuration, so the evidence at least names the configuration.
+ * Proves a TEE is present when there is nothing to fetch (with resources the
+ * handshake collects evidence bound to the broker's nonce). The report data
+ * is then SHA-256 of the launch configuration, so the evidence names it.
  */
 static int collect_evidence(const cocoon_run_config *c, const uint8_t *text, size_t len)
 {
@@ -103,24 +108,103 @@ static int collect_evidence(const cocoon_run_config *c, const uint8_t *text, siz
 	return err;
 }
 
-/* Fetches every configured resource from the broker; *values get zeroized by the caller. */
-static int fetch_resources(cocoon_run_value **values, size_t *n, const cocoon_run_config *c)
+/* The exit code for a client failure (docs/run.md, "Exit codes"). */
+static int failure_exit(cocoon_kbs_failure f)
 {
+	switch (f) {
+	case COCOON_KBS_FAIL_CONFIG: return COCOON_RUN_EXIT_CONFIG;
+	case COCOON_KBS_FAIL_EVIDENCE: return COCOON_RUN_EXIT_NO_TEE;
+	case COCOON_KBS_FAIL_ATTESTATION: return COCOON_RUN_EXIT_ATTESTATION;
+	case COCOON_KBS_FAIL_POLICY: return COCOON_RUN_EXIT_POLICY;
+	case COCOON_KBS_FAIL_NOT_FOUND: return COCOON_RUN_EXIT_RESOURCE;
+	default: return COCOON_RUN_EXIT_BROKER; /* unreachable, or an answer cocoon-run cannot use */
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * One resource, retrying an unreachable broker (connect, timeout, 5xx) with
+ * backoff until the deadline: pods often start before the broker. Anything
+ * else (a refusal, a denial) is final at once.
+ */
+static int fetch_retrying(uint8_t **out, size_t *len, cocoon_kbs_client *k, const char *path, double deadline,
+                          unsigned int *attempt)
+{
+	unsigned int backoff_ms = 200;
+	int err;
+
+	for (;;) {
+		double left;
+		++*attempt;
+		if ((err = cocoon_kbs_client_get_resource(out, len, k, path)) == 0)
+			return 0;
+		left = deadline - now_s();
+		if (cocoon_kbs_client_failure(k) != COCOON_KBS_FAIL_UNREACHABLE ||
+		    cocoon_error_last()->code != COCOON_EUNAVAILABLE || left <= 0)
+			return err;
+		if (backoff_ms > left * 1000)
+			backoff_ms = (unsigned int)(left * 1000) + 1;
+		fprintf(stderr, "cocoon-run: broker unreachable (attempt %u, %.0f s left): %s; retrying in %u ms\n",
+		        *attempt, left, cocoon_error_last()->message, backoff_ms);
+		usleep(backoff_ms * 1000u);
+		backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
+	}
+}
+
+/* Fetches every configured resource through one broker session; the caller zeroizes *values. */
+static int fetch_resources(cocoon_run_value **values, size_t *n, const cocoon_run_config *c, int *code)
+{
+	cocoon_kbs_client_options o = COCOON_KBS_CLIENT_OPTIONS_INIT;
+	cocoon_kbs_client *k = NULL;
+	double deadline = now_s() + c->retry_deadline_s;
+	unsigned int attempt = 0;
+	int err;
+
 	*values = NULL;
 	*n = 0;
+	*code = COCOON_RUN_EXIT_CONFIG;
 	if (c->n_resources == 0)
 		return 0;
-	/* TODO(kbs): fetch through the src/lib/kbs client (cocoon kbs get-resource) once it is merged. */
-	return cocoon_error_set(COCOON_EUNSUPPORTED,
-	                        "%zu resource(s) are configured but this cocoon-run has no broker client yet "
-	                        "(broker %s); remove \"resources\" or use a cocoon-run with KBS support",
-	                        c->n_resources, c->broker_url);
+	o.url = c->broker_url;
+	o.ca_file = c->broker_ca;
+	o.tee = c->tee;
+	o.provider = c->provider;
+	o.sim_dir = c->sim_dir;
+	o.init_data = c->init_data;
+	if ((err = cocoon_kbs_client_new(&k, &o)) != 0)
+		return err;
+	if (!(*values = calloc(c->n_resources, sizeof(**values)))) {
+		err = cocoon_error_set(COCOON_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < c->n_resources; i++) {
+		cocoon_run_value *v = &(*values)[i];
+		uint8_t *data = NULL;
+		if ((err = fetch_retrying(&data, &v->len, k, c->resources[i].path, deadline, &attempt)) != 0) {
+			*code = failure_exit(cocoon_kbs_client_failure(k));
+			goto done;
+		}
+		v->path = c->resources[i].path;
+		v->data = data;
+		++*n;
+	}
+done:
+	cocoon_kbs_client_free(k);
+	return err;
 }
 
 static void free_values(cocoon_run_value *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++)
+	for (size_t i = 0; v && i < n; i++) {
 		cocoon_zeroize((void *)v[i].data, v[i].len);
+		free((void *)v[i].data);
+	}
 	free(v);
 }
 
@@ -193,17 +277,18 @@ static int launch(const cocoon_run_config *c, const run_args *a, const uint8_t *
 	cocoon_run_value *values = NULL;
 	size_t n_values = 0;
 	char **argv = NULL, **envp = NULL;
-	int dirfd = -1, rc;
+	int dirfd = -1, rc, code;
 
 	/* Cheap local checks first: no point attesting when the secrets cannot land safely. */
 	if (needs_files(c) && cocoon_run_secrets_dir_open(&dirfd, c->secrets_dir) != 0)
 		return fail(COCOON_RUN_EXIT_INJECT, "secrets directory");
-	if (collect_evidence(c, text, len) != 0) {
+	/* With resources, the handshake collects the evidence (bound to the broker's nonce). */
+	if (c->n_resources == 0 && collect_evidence(c, text, len) != 0) {
 		rc = fail(COCOON_RUN_EXIT_NO_TEE, "evidence");
 		goto done;
 	}
-	if (fetch_resources(&values, &n_values, c) != 0) {
-		rc = fail(COCOON_RUN_EXIT_BROKER, "resources");
+	if (fetch_resources(&values, &n_values, c, &code) != 0) {
+		rc = fail(code, "resources");
 		goto done;
 	}
 	if (dirfd >= 0 && write_files(c, dirfd, values, n_values) != 0) {
@@ -231,6 +316,55 @@ done:
 	return rc;
 }
 
+/*
+ * cocoon-run --install DEST: copies this executable to DEST (mode 0755)
+ * through a temporary file renamed over it, so a concurrent reader never
+ * sees half a binary. The Kubernetes webhook's init container runs it to
+ * put cocoon-run into a shared volume.
+ */
+static int install_self(const char *dest)
+{
+	char tmp[4096];
+	uint8_t buf[65536];
+	int in = -1, out = -1, err = 0;
+	ssize_t n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", dest, (long)getpid()) >= (int)sizeof(tmp))
+		return cocoon_error_set(COCOON_EINVAL, "--install: destination path too long");
+	if ((in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0) {
+		err = cocoon_error_set(COCOON_EIO, "--install: cannot open /proc/self/exe: %s", strerror(errno));
+		goto done;
+	}
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700)) < 0) {
+		err = cocoon_error_set(COCOON_EIO, "--install: cannot create %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(out, buf, (size_t)n) != n) {
+			err = cocoon_error_set(COCOON_EIO, "--install: copying to %s: %s", tmp, strerror(errno));
+			goto done;
+		}
+	}
+	if (fchmod(out, 0755) != 0 || fsync(out) != 0 || close(out) != 0) {
+		out = -1;
+		err = cocoon_error_set(COCOON_EIO, "--install: finishing %s: %s", tmp, strerror(errno));
+		goto done;
+	}
+	out = -1;
+	if (rename(tmp, dest) != 0)
+		err = cocoon_error_set(COCOON_EIO, "--install: cannot rename onto %s: %s", dest, strerror(errno));
+done:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (err != 0)
+		unlink(tmp);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	cocoon_run_config *c = NULL;
@@ -239,6 +373,12 @@ int main(int argc, char **argv)
 	size_t len = 0;
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "--install") == 0) {
+		if (argc != 3)
+			return cocoon_error_set(COCOON_EINVAL, "usage: cocoon-run --install DEST"),
+			       fail(COCOON_RUN_EXIT_CONFIG, "command line");
+		return install_self(argv[2]) != 0 ? fail(COCOON_RUN_EXIT_CONFIG, "install") : 0;
+	}
 	if (parse_args(&a, argc, argv) != 0)
 		return fail(COCOON_RUN_EXIT_CONFIG, "command line");
 	if (cocoon_file_read(&text, &len, a.config_path) != 0)

@@ -20,6 +20,7 @@ int cocoon_cmd_quote(int argc, char **argv);
 int cocoon_cmd_token(int argc, char **argv);
 int cocoon_cmd_evidence(int argc, char **argv);
 int cocoon_cmd_wrap(int argc, char **argv);       /* cmd_wrap.c */
+int cocoon_cmd_kbs(int argc, char **argv);        /* cmd_kbs.c */
 /* "cocoon verify --format az-snp-vtpm|az-tdx-vtpm" (cmd_verify_vtpm.c). */
 int cocoon_cmd_verify_vtpm(int argc, char **argv);
 /* 1 when a verify command line asks for an Azure vTPM format. */

@@ -12,6 +12,7 @@ static const char usage[] =
 	"  inspect  decode every field of a quote or report\n"
 	"  sim      the simulated TEE: make a simulation PKI, quotes and reports\n"
 	"  quote    get an SGX quote from an AESM socket (aesmd or cocoon-quoted)\n"
+	"  kbs      key broker clients: get-resource (guest handshake), put-/delete-resource, set-/get-policy\n"
 	"  evidence collect evidence inside a TEE (or from the simulator); --probe lists providers\n"
 	"  wrap     add cocoon-run to an OCI image (wrap --image DIR:TAG --tag NEW --config FILE)\n"
 	"  collateral  fetch, show and import DCAP collateral in a cache directory\n"
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
 		return cocoon_cmd_sim(argc - 1, argv + 1);
 	if (strcmp(argv[1], "token") == 0)
 		return cocoon_cmd_token(argc - 1, argv + 1);
+	if (strcmp(argv[1], "kbs") == 0)
+		return cocoon_cmd_kbs(argc - 1, argv + 1);
 	if (strcmp(argv[1], "evidence") == 0)
 		return cocoon_cmd_evidence(argc - 1, argv + 1);
 	if (strcmp(argv[1], "quote") == 0)

@@ -118,6 +118,11 @@ static int resolve(cocoon_evidence_ctx *c, const cocoon_evidence_options *o)
 	c->tdx_guest_path = o->tdx_guest_path ? o->tdx_guest_path : DEFAULT_TDX_GUEST;
 	c->attestation_root = o->attestation_root ? o->attestation_root : DEFAULT_ATTESTATION_ROOT;
 	c->sim_dir = o->sim_dir;
+	if (o->sim_init_data_digest && (o->sim_init_data_digest_len == 0 || o->sim_init_data_digest_len > 64))
+		return cocoon_error_set(COCOON_EINVAL, "evidence: an init-data digest of %zu bytes (expected 1..64)",
+		                        o->sim_init_data_digest_len);
+	c->sim_init_digest = o->sim_init_data_digest;
+	c->sim_init_digest_len = o->sim_init_data_digest_len;
 	return 0;
 }
 

@@ -32,6 +32,8 @@ typedef struct {
 	const char *tdx_guest_path;
 	const char *attestation_root;
 	const char *sim_dir;                   /* may be NULL */
+	const uint8_t *sim_init_digest;        /* may be NULL */
+	size_t sim_init_digest_len;
 } cocoon_evidence_ctx;
 
 typedef struct cocoon_evidence_provider {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <openssl/evp.h>
+#include "cocoon/kbs.h"
 #include "cocoon/sim.h"
 #include "common/util.h"
 #include "evidence/provider.h"
@@ -57,6 +58,9 @@ static int sim_dcap(cocoon_evidence *out, const cocoon_evidence_ctx *c, int tdx)
 		goto done;
 	cocoon_sim_quote_params_init(&qp, tdx ? 4 : 3, tdx ? 2 : 1);
 	memcpy(qp.report_data, c->report_data, 64);
+	if (c->sim_init_digest)
+		cocoon_kbs_init_data_regularize(tdx ? qp.mr_config_id : qp.config_id, tdx ? 48 : 64, c->sim_init_digest,
+		                                c->sim_init_digest_len);
 	if (tdx) {
 		err = sha384_text(qp.mr_td, SIM_WORKLOAD);
 	} else {
@@ -84,6 +88,8 @@ static int sim_snp(cocoon_evidence *out, const cocoon_evidence_ctx *c)
 	    (err = cocoon_sim_snp_report_params_init(&q, pki, 3)) != 0)
 		goto done;
 	memcpy(q.report_data, c->report_data, 64);
+	if (c->sim_init_digest)
+		cocoon_kbs_init_data_regularize(q.host_data, 32, c->sim_init_digest, c->sim_init_digest_len);
 	q.vmpl = c->snp_vmpl == COCOON_EVIDENCE_VMPL_DEFAULT ? 0 : (uint32_t)c->snp_vmpl;
 	if ((err = sha384_text(q.measurement, SIM_WORKLOAD)) != 0)
 		goto done;

@@ -70,6 +70,7 @@ typedef struct {
 	/* SGX body */
 	uint8_t mr_enclave[32], mr_signer[32];
 	uint16_t isv_prod_id, isv_svn;
+	uint8_t config_id[64];        /* SGX CONFIGID (init data binding); default zero */
 	uint8_t attributes[16];       /* default: byte 0 = 0x05 INIT|MODE64 (no DEBUG), xfrm byte 8 = 0x03 */
 	/* TD body */
 	uint8_t tee_tcb_svn[16];      /* default 03 00 02 00..: byte 1 (TDX module version) = 0 */

@@ -180,6 +180,7 @@ static void sim_body_write(sim_writer *w, const cocoon_sim_pki *p, const cocoon_
 	memcpy(r.cpu_svn, p->opts.cpu_svn, 16);
 	memcpy(r.attributes, q->attributes, 16);
 	memcpy(r.mr_enclave, q->mr_enclave, 32);
+	memcpy(r.config_id, q->config_id, 64);
 	memcpy(r.mr_signer, q->mr_signer, 32);
 	r.isv_prod_id = q->isv_prod_id;
 	r.isv_svn = q->isv_svn;
