@@ -184,7 +184,7 @@ attestd_bin="${bin:+$bin/cocoon-attestd}"
 if [ -z "$attestd_bin" ] || [ ! -x "$attestd_bin" ]; then
   echo "NOTE: rendered attestd not started: COCOON_BIN has no cocoon-attestd"
 elif ! "$attestd_bin" --help 2>&1 | grep -q -- '--secret-key'; then
-  echo "NOTE: rendered attestd not started: this cocoon-attestd has no --database/--secret-key yet (the store change adds them)"
+  bad "rendered attestd: this cocoon-attestd has no --database/--secret-key, which the chart renders"
 else
   run_rendered sqlite "$tmp/sqlite-values.json" && ok || bad "rendered attestd on SQLite"
   pg_sh=${COCOON_PG_SH:-$src/tests/support/pg.sh}
@@ -193,7 +193,7 @@ else
     > "$tmp/pg.yaml" 2>"$tmp/err" || bad "render the PostgreSQL deployment: $(cat "$tmp/err")"
   node "$src/tests/helm/split-rendered.mjs" "$COCOON_NPM_MODULES" "$tmp/pg.yaml" "$tmp/pg" >/dev/null 2>&1
   if [ ! -f "$pg_sh" ]; then
-    echo "NOTE: rendered attestd not started on PostgreSQL: no tests/support/pg.sh (the store change adds it)"
+    bad "rendered attestd on PostgreSQL: $pg_sh is missing"
   else
     # pg.sh exits 77 when PostgreSQL cannot be started here: run it in a subshell.
     ( . "$pg_sh"; trap pg_stop EXIT; pg_start >/dev/null || exit 1
