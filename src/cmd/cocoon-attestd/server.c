@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,8 +334,11 @@ static int listen_socket(evutil_socket_t *out, struct sockaddr_storage *ss, int 
 	evutil_socket_t fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return cocoon_error_set(COCOON_EIO, "listen %s: socket: %m", text);
+	/* Accepted sockets inherit TCP_NODELAY: without it Nagle and delayed ACKs hold each
+	 * TLS reply for ~40 ms on a kept-alive connection (the webhook measured 87 vs 2341 req/s). */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
 	    bind(fd, (struct sockaddr *)ss, (socklen_t)sslen) != 0 || listen(fd, 1024) != 0) {
 		int e = errno;
 		close(fd);
