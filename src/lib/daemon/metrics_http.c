@@ -257,6 +257,8 @@ struct conn {
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off;
+	size_t drained; /* bytes discarded after the answer, see conn_drain */
+	int draining;
 	conn *next;
 };
 
@@ -366,7 +368,24 @@ static void conn_write(conn *c)
 		}
 		c->out_off += (size_t)n;
 	}
-	conn_close(c); /* Connection: close; the client reads to EOF */
+	/* Closing with unread request bytes would send a RST that can destroy the
+	 * answer in flight (a 431 for an oversized head); half-close and drain. */
+	shutdown(c->w.fd, SHUT_WR);
+	c->draining = 1;
+	if (cocoon_loop_watch_mod(c->s->loop, &c->w, EPOLLIN) != 0)
+		conn_close(c);
+}
+
+/* Discards what the client still sends until it closes, up to a cap (and the connection timeout). */
+static void conn_drain(conn *c)
+{
+	char scratch[4096];
+	ssize_t n = recv(c->w.fd, scratch, sizeof(scratch), 0);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0 || (c->drained += (size_t)n) > 64 * 1024)
+		conn_close(c);
 }
 
 static void conn_read(conn *c)
@@ -399,7 +418,9 @@ static void on_conn(cocoon_watch *w, uint32_t events)
 {
 	conn *c = w->ctx;
 
-	if (c->out)
+	if (c->draining)
+		conn_drain(c);
+	else if (c->out)
 		conn_write(c);
 	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		conn_read(c);
