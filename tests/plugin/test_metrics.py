@@ -104,15 +104,16 @@ class Plugin(unittest.TestCase):
         self.kubelet = pt.FakeKubelet(self.api, self.sb.plugin_dir)
         port = self.start()
         self.kubelet.registrations_by_resource(3)
-        pt.wait_for(lambda: scrape(port)[("cocoon_sgx_plugin_registered", res(ENCLAVE))] == 1)
+        # The fake kubelet records a registration before the plugin reads the reply.
+        self.assertTrue(pt.wait_for(lambda: get(port, "/readyz") == (200, "ok\n")), "not ready after registering")
         m = scrape(port)
         self.assertEqual(m[("cocoon_sgx_plugin_devices", res(EPC_MIB))], 16)
         self.assertEqual(m[("cocoon_sgx_plugin_devices", res(ENCLAVE))], 4)
         self.assertEqual(m[("cocoon_sgx_plugin_healthy", res(ENCLAVE))], 1)
         self.assertEqual(m[("cocoon_sgx_plugin_registrations_total", res(ENCLAVE))], 1)
         self.assertEqual(m[("cocoon_sgx_plugin_allocate_total", res(ENCLAVE))], 0)
+        self.assertEqual(m[("cocoon_sgx_plugin_registered", res(ENCLAVE))], 1)
         self.assertEqual(get(port, "/healthz")[0], 200)
-        self.assertEqual(get(port, "/readyz"), (200, "ok\n"))
 
         c = pt.PluginClient(self.api, os.path.join(self.sb.plugin_dir, "cocoon-sgx-enclave.sock"))
         try:
@@ -145,6 +146,24 @@ class Plugin(unittest.TestCase):
         self.kubelet.registrations_by_resource(3)
         self.assertTrue(pt.wait_for(lambda: get(port, "/readyz")[0] == 200), "not ready after registering")
         self.assertEqual(scrape(port)[("cocoon_sgx_plugin_kubelet_restarts_total", "")], 1)
+
+    def test_idle_without_sgx_still_answers_probes(self):
+        sb = pt.Sandbox(sgx=False)
+        try:
+            for binary, extra in (("cocoon-sgx-plugin", sb.args()),
+                                  ("cocoon-epc-reconciler", ["--cpuid-file", sb.cpuid, "--sysfs-root", sb.sys,
+                                                             "--node-name", "node-1"])):
+                d = pt.Daemon([os.path.join(pt.BIN, binary)] + extra +
+                              ["--wait-without-sgx", "--metrics-listen", "127.0.0.1:0"])
+                try:
+                    port = port_of(d)
+                    self.assertEqual(get(port, "/healthz")[0], 200)
+                    self.assertEqual(get(port, "/readyz")[0], 200)
+                    self.assertIn("cocoon_", get(port, "/metrics")[1])
+                finally:
+                    self.assertEqual(d.stop(), 0, binary)
+        finally:
+            sb.cleanup()
 
     def test_http_edges(self):
         port = self.start()

@@ -343,6 +343,26 @@ done:
 	return rc;
 }
 
+/* No SGX, told to wait: /healthz and /readyz answer 200 so probes do not restart an idle pod. */
+static int idle(const options *o)
+{
+	cocoon_metrics *m = NULL;
+	int rc;
+
+	if ((rc = cocoon_metrics_new(&m)) == 0) {
+		cocoon_metric_set(cocoon_metrics_gauge(m, "cocoon_epc_reconciler_epc_bytes", NULL,
+		                                       "EPC bytes this node has, the value kept in sgx.intel.com/epc."),
+		                  0);
+		rc = cocoon_mhttp_idle(o->metrics_listen, m);
+	}
+	cocoon_metrics_free(m);
+	if (rc != 0) {
+		nlog_error("cannot serve metrics", "{s:s}", "error", cocoon_error_last()->message);
+		return rc == COCOON_EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	options o;
@@ -373,12 +393,9 @@ int main(int argc, char **argv)
 	if (sgx.mismatch[0])
 		nlog_warn("EPC size cross-check", "{s:s}", "detail", sgx.mismatch);
 	if (!cocoon_sgx_present(&sgx)) {
-		int sig = 0;
 		nlog_info("no SGX on this node: nothing to reconcile", "{s:s}", "next",
 		          o.wait_without_sgx ? "idling until stopped (--wait-without-sgx)" : "exiting");
-		if (o.wait_without_sgx && sigwait(&set, &sig) == 0)
-			nlog_info("shutting down", "{s:i}", "signal", sig);
-		code = EXIT_OK;
+		code = o.wait_without_sgx ? idle(&o) : EXIT_OK;
 		goto done;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

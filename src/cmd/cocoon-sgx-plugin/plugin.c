@@ -602,6 +602,9 @@ static int metrics_start(plugin *p)
 
 	p->m_kubelet_restarts = cocoon_metrics_counter(p->metrics, "cocoon_sgx_plugin_kubelet_restarts_total", NULL,
 	                                               "kubelet restarts seen (kubelet.sock created).");
+	cocoon_metric_set(cocoon_metrics_gauge(p->metrics, "cocoon_sgx_plugin_sgx_present", NULL,
+	                                       "1 when this node has SGX and the plugin serves it."),
+	                  1);
 	if (!p->m_kubelet_restarts)
 		return cocoon_error_set(COCOON_EINTERNAL, "metrics registry full");
 	if (!p->cfg->metrics_listen)
@@ -749,15 +752,21 @@ int cocoon_plugin_run(const cocoon_plugin_config *cfg, const cocoon_sgx_info *sg
 	return rc == 0 ? COCOON_PLUGIN_EXIT_OK : COCOON_PLUGIN_EXIT_RUNTIME;
 }
 
-int cocoon_plugin_idle(void)
+int cocoon_plugin_idle(const cocoon_plugin_config *cfg)
 {
-	sigset_t set;
-	int sig = 0;
+	cocoon_metrics *m = NULL;
+	int rc;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigwait(&set, &sig) == 0)
-		nlog_info("shutting down", "{s:i}", "signal", sig);
+	if ((rc = cocoon_metrics_new(&m)) == 0) {
+		cocoon_metric_set(cocoon_metrics_gauge(m, "cocoon_sgx_plugin_sgx_present", NULL,
+		                                       "1 when this node has SGX and the plugin serves it."),
+		                  0);
+		rc = cocoon_mhttp_idle(cfg->metrics_listen, m);
+	}
+	cocoon_metrics_free(m);
+	if (rc != 0) {
+		nlog_error("cannot serve metrics", "{s:s}", "error", cocoon_error_last()->message);
+		return rc == COCOON_EINVAL ? COCOON_PLUGIN_EXIT_CONFIG : COCOON_PLUGIN_EXIT_RUNTIME;
+	}
 	return COCOON_PLUGIN_EXIT_OK;
 }

@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include "common/util.h"
 #include "metrics_http.h"
@@ -566,4 +568,57 @@ void cocoon_mhttp_stop(cocoon_mhttp *s)
 	if (s->listen.fd >= 0)
 		close(s->listen.fd);
 	free(s);
+}
+
+static int idle_ok(void *ctx, int ready, char *why, size_t why_len)
+{
+	(void)ctx;
+	(void)ready;
+	(void)why;
+	(void)why_len;
+	return 0;
+}
+
+static void idle_signal(cocoon_watch *w, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		nlog_info("shutting down", "{s:i}", "signal", (int)si.ssi_signo);
+	cocoon_loop_stop(w->ctx);
+}
+
+int cocoon_mhttp_idle(const char *addr, cocoon_metrics *reg)
+{
+	cocoon_loop *loop = NULL;
+	cocoon_mhttp *http = NULL;
+	cocoon_watch sig = { .fd = -1, .fn = idle_signal };
+	sigset_t set;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if ((rc = cocoon_loop_new(&loop)) != 0)
+		goto done;
+	sig.ctx = loop;
+	if ((sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		rc = cocoon_error_set(COCOON_EINTERNAL, "signalfd: %s", strerror(errno));
+		goto done;
+	}
+	if ((rc = cocoon_loop_watch_add(loop, &sig, EPOLLIN)) != 0)
+		goto done;
+	if (addr) {
+		if ((rc = cocoon_mhttp_start(&http, loop, addr, reg, idle_ok, NULL)) != 0)
+			goto done;
+		nlog_info("metrics listening", "{s:s,s:i}", "address", addr, "port", cocoon_mhttp_port(http));
+	}
+	rc = cocoon_loop_run(loop);
+done:
+	cocoon_mhttp_stop(http);
+	if (sig.fd >= 0)
+		close(sig.fd);
+	cocoon_loop_free(loop);
+	return rc;
 }

@@ -85,4 +85,12 @@ int cocoon_mhttp_start(cocoon_mhttp **out, cocoon_loop *loop, const char *listen
 int cocoon_mhttp_port(const cocoon_mhttp *s);
 void cocoon_mhttp_stop(cocoon_mhttp *s);
 
+/*
+ * For a daemon idling on a node without its hardware (--wait-without-sgx):
+ * serves reg with /healthz and /readyz always 200 until SIGTERM or SIGINT
+ * (which the caller has blocked). addr NULL just waits. Returns 0, or the
+ * cocoon_mhttp_start error.
+ */
+int cocoon_mhttp_idle(const char *addr, cocoon_metrics *reg);
+
 #endif
