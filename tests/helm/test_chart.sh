@@ -115,6 +115,15 @@ check "SGX: device plugin, quote helper, own-node policy" "$tmp/sgx-values.json"
   any(.[]; .kind == "DaemonSet" and .metadata.name == "cocoon-quoted") and any(.[]; .kind == "ValidatingAdmissionPolicy") and
   (.[] | select(.kind == "Deployment" and .metadata.name == "cocoon-webhook") | .spec.template.spec.containers[0].args |
    index("--default-configmap=cocoon-launch") != null)'
+check "HA: PodMonitors scrape the node daemons' metrics ports" "$tmp/ha-postgresql-values.json" '
+  [.[] | select(.kind == "PodMonitor") | [.metadata.name, [.spec.podMetricsEndpoints[].port]]] ==
+  [["cocoon-sgx-plugin", ["plugin-metrics", "epc-metrics"]], ["cocoon-node-labels", ["metrics"]]]'
+check "node daemons: --metrics-listen, its port, liveness on /healthz and readiness on /readyz" "$tmp/sgx-values.json" '
+  [.[] | select(.kind == "DaemonSet" and (.metadata.name == "cocoon-sgx-plugin" or .metadata.name == "cocoon-node-labels")) |
+   .spec.template.spec.containers[] | select(.name != "quoted")] as $cs | ($cs | length) == 3 and
+  all($cs[]; (.ports[0].containerPort) as $p | (.args | index("--metrics-listen=0.0.0.0:\($p)") != null) and
+      .livenessProbe.httpGet.path == "/healthz" and .readinessProbe.httpGet.path == "/readyz" and
+      .livenessProbe.httpGet.port == .ports[0].name)'
 check "no SGX: no SGX daemons; node labels still run" "$tmp/no-sgx-values.json" '
   ([.[] | select(.kind == "DaemonSet") | .metadata.name] == ["cocoon-node-labels"]) and
   (any(.[]; .kind == "ClusterRole" and .metadata.name == "cocoon-sgx-epc-reconciler") | not)'

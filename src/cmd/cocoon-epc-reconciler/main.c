@@ -25,6 +25,7 @@
 #include "kube.h"
 #include "flags.h"
 #include "loop.h"
+#include "metrics_http.h"
 #include "nlog.h"
 #include "reconcile.h"
 #include "sgx.h"
@@ -38,6 +39,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_CONFIG = 2 };
 
 typedef struct {
 	const char *node_name, *kubeconfig, *api_server, *sa_dir, *plugin_dir, *cpuid_file, *sysfs_root;
+	const char *metrics_listen;
 	unsigned resync_s;
 	int wait_without_sgx, log_level;
 } options;
@@ -49,6 +51,11 @@ typedef struct {
 	const char *plugin_dir;
 	int wd;
 	cocoon_timer rewatch;
+	cocoon_metrics *metrics;
+	cocoon_metric *m_kubelet_restarts;
+	cocoon_epcrec_stats stats;
+	cocoon_mhttp *http;
+	uint64_t started_ms, stall_ms;
 } daemon_state;
 
 static void usage(const char *argv0)
@@ -66,6 +73,7 @@ static void usage(const char *argv0)
 	       "  --cpuid-file FILE         read CPUID from a `cpuid -1 -r` dump\n"
 	       "  --sysfs-root DIR          sysfs mount for the EPC cross-check (default /sys)\n"
 	       "  --wait-without-sgx        stay running (idle) on a node without SGX\n"
+	       "  --metrics-listen HOST:PORT serve /metrics, /healthz and /readyz over HTTP (default off)\n"
 	       "  --log-level LEVEL         debug, info, warn or error (default info)\n"
 	       "  --help, --version\n",
 	       argv0);
@@ -89,6 +97,7 @@ static int parse_args(options *o, int argc, char **argv)
 		{ "resync-seconds", required_argument, NULL, 'r' }, { "plugin-dir", required_argument, NULL, 'p' },
 		{ "cpuid-file", required_argument, NULL, 'c' },     { "sysfs-root", required_argument, NULL, 'y' },
 		{ "wait-without-sgx", no_argument, NULL, 'w' },     { "log-level", required_argument, NULL, 'l' },
+		{ "metrics-listen", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },                 { "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,6 +124,7 @@ static int parse_args(options *o, int argc, char **argv)
 		case 'c': o->cpuid_file = optarg; break;
 		case 'y': o->sysfs_root = optarg; break;
 		case 'w': o->wait_without_sgx = 1; break;
+		case 'm': o->metrics_listen = optarg; break;
 		case 'r':
 			if ((err = cocoon_flag_uint(&v, "--resync-seconds", optarg, 1, 86400)) != 0)
 				return err;
@@ -183,6 +193,7 @@ static void on_inotify_event(void *ctx, const struct inotify_event *ev)
 		}
 	} else if (ev->len && strcmp(ev->name, "kubelet.sock") == 0) {
 		nlog_info("kubelet restarted; re-checking the EPC capacity soon", NULL);
+		cocoon_metric_inc(d->m_kubelet_restarts);
 		cocoon_epcrec_kick(d->rec);
 	} else if (ev->mask & IN_Q_OVERFLOW) {
 		cocoon_epcrec_kick(d->rec);
@@ -193,6 +204,65 @@ static void on_inotify(cocoon_watch *w, uint32_t events)
 {
 	(void)events;
 	cocoon_inotify_drain(w->fd, on_inotify_event, w->ctx);
+}
+
+/*
+ * Live: the loop answers and the reconciler thread ended a round recently
+ * (a round is bounded by two request timeouts, and the wait between rounds
+ * by the resync period). Ready: the last round succeeded.
+ */
+static int rec_health(void *ctx, int ready, char *why, size_t why_len)
+{
+	daemon_state *d = ctx;
+	uint64_t now = cocoon_loop_now_ms();
+	int64_t last = atomic_load(&d->stats.last_round_ms);
+	uint64_t since = last ? (uint64_t)last : d->started_ms;
+
+	if (now - since > d->stall_ms) {
+		snprintf(why, why_len, "reconciler thread stalled: no round ended for %llu s",
+		         (unsigned long long)((now - since) / 1000));
+		return 1;
+	}
+	if (ready && !atomic_load(&d->stats.last_ok)) {
+		snprintf(why, why_len, "%s", last ? "the last reconciliation failed (see the log)"
+		                                  : "no reconciliation has finished yet");
+		return 1;
+	}
+	return 0;
+}
+
+static int metrics_setup(daemon_state *d, const options *o, uint64_t epc_bytes)
+{
+	cocoon_metrics *m;
+	cocoon_metric *bytes;
+	int rc;
+
+	if ((rc = cocoon_metrics_new(&d->metrics)) != 0)
+		return rc;
+	m = d->metrics;
+	d->stats.rounds = cocoon_metrics_counter(m, "cocoon_epc_reconciler_reconciliations_total", NULL,
+	                                         "Check-and-patch rounds finished, successful or not.");
+	d->stats.patches = cocoon_metrics_counter(m, "cocoon_epc_reconciler_patches_total", NULL,
+	                                          "PATCHes of the node status that took effect.");
+	d->stats.failures = cocoon_metrics_counter(m, "cocoon_epc_reconciler_failures_total", NULL,
+	                                           "Rounds that failed (API server unreachable, refused, RBAC).");
+	d->stats.last_success = cocoon_metrics_gauge(m, "cocoon_epc_reconciler_last_success_timestamp_seconds", NULL,
+	                                             "Unix time of the last successful round; 0 before one.");
+	bytes = cocoon_metrics_gauge(m, "cocoon_epc_reconciler_epc_bytes", NULL,
+	                             "EPC bytes this node has, the value kept in sgx.intel.com/epc.");
+	d->m_kubelet_restarts = cocoon_metrics_counter(m, "cocoon_epc_reconciler_kubelet_restarts_total", NULL,
+	                                               "kubelet restarts seen (kubelet.sock created).");
+	if (!d->m_kubelet_restarts)
+		return cocoon_error_set(COCOON_EINTERNAL, "metrics registry full");
+	cocoon_metric_set(bytes, (int64_t)epc_bytes);
+	d->started_ms = cocoon_loop_now_ms();
+	d->stall_ms = ((uint64_t)o->resync_s + 2 * 15 + 60) * 1000;
+	if (!o->metrics_listen)
+		return 0;
+	if ((rc = cocoon_mhttp_start(&d->http, d->loop, o->metrics_listen, m, rec_health, d)) != 0)
+		return rc;
+	nlog_info("metrics listening", "{s:s,s:i}", "address", o->metrics_listen, "port", cocoon_mhttp_port(d->http));
+	return 0;
 }
 
 static int run(const options *o, uint64_t epc_bytes)
@@ -244,17 +314,24 @@ static int run(const options *o, uint64_t epc_bytes)
 		nlog_error("cannot set up signals and inotify", "{s:s}", "error", strerror(errno));
 		goto done;
 	}
+	if (metrics_setup(&d, o, epc_bytes) != 0) {
+		nlog_error("cannot serve metrics", "{s:s}", "error", cocoon_error_last()->message);
+		rc = cocoon_error_last()->code == COCOON_EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
+		goto done;
+	}
 	watch_dir(&d);
 	if (d.wd < 0)
 		nlog_warn("cannot watch the device-plugin directory for kubelet restarts; relying on the periodic check",
 		          "{s:s,s:s}", "directory", o->plugin_dir, "error", strerror(errno));
-	if (cocoon_epcrec_start(&d.rec, &kc, o->node_name, epc_bytes, o->resync_s) != 0) {
+	if (cocoon_epcrec_start(&d.rec, &kc, o->node_name, epc_bytes, o->resync_s, &d.stats) != 0) {
 		nlog_error("cannot start", "{s:s}", "error", cocoon_error_last()->message);
 		goto done;
 	}
 	rc = cocoon_loop_run(d.loop) == 0 ? EXIT_OK : EXIT_RUNTIME;
 done:
 	cocoon_epcrec_stop(d.rec);
+	cocoon_mhttp_stop(d.http);
+	cocoon_metrics_free(d.metrics);
 	cocoon_kube_config_free(&kc);
 	if (d.loop)
 		cocoon_loop_timer_cancel(d.loop, &d.rewatch);
@@ -264,6 +341,26 @@ done:
 		close(d.sig.fd);
 	cocoon_loop_free(d.loop);
 	return rc;
+}
+
+/* No SGX, told to wait: /healthz and /readyz answer 200 so probes do not restart an idle pod. */
+static int idle(const options *o)
+{
+	cocoon_metrics *m = NULL;
+	int rc;
+
+	if ((rc = cocoon_metrics_new(&m)) == 0) {
+		cocoon_metric_set(cocoon_metrics_gauge(m, "cocoon_epc_reconciler_epc_bytes", NULL,
+		                                       "EPC bytes this node has, the value kept in sgx.intel.com/epc."),
+		                  0);
+		rc = cocoon_mhttp_idle(o->metrics_listen, m);
+	}
+	cocoon_metrics_free(m);
+	if (rc != 0) {
+		nlog_error("cannot serve metrics", "{s:s}", "error", cocoon_error_last()->message);
+		return rc == COCOON_EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
+	}
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -296,12 +393,9 @@ int main(int argc, char **argv)
 	if (sgx.mismatch[0])
 		nlog_warn("EPC size cross-check", "{s:s}", "detail", sgx.mismatch);
 	if (!cocoon_sgx_present(&sgx)) {
-		int sig = 0;
 		nlog_info("no SGX on this node: nothing to reconcile", "{s:s}", "next",
 		          o.wait_without_sgx ? "idling until stopped (--wait-without-sgx)" : "exiting");
-		if (o.wait_without_sgx && sigwait(&set, &sig) == 0)
-			nlog_info("shutting down", "{s:i}", "signal", sig);
-		code = EXIT_OK;
+		code = o.wait_without_sgx ? idle(&o) : EXIT_OK;
 		goto done;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <jansson.h>
 #include "common/util.h"
+#include "loop.h"
 #include "nlog.h"
 #include "reconcile.h"
 #include "resource.h"
@@ -26,7 +27,24 @@ struct cocoon_epcrec {
 	pthread_cond_t cv;
 	atomic_int stop;
 	int kicked;
+	cocoon_epcrec_stats *stats;
 };
+
+static void stats_round(cocoon_epcrec_stats *st, int rc, int patched)
+{
+	if (!st)
+		return;
+	cocoon_metric_inc(st->rounds);
+	if (rc == 0) {
+		cocoon_metric_set(st->last_success, (int64_t)time(NULL));
+		if (patched)
+			cocoon_metric_inc(st->patches);
+	} else {
+		cocoon_metric_inc(st->failures);
+	}
+	atomic_store(&st->last_ok, rc == 0);
+	atomic_store(&st->last_round_ms, (int64_t)cocoon_loop_now_ms());
+}
 
 /* The API server's Status.message, or the start of the body. */
 static void api_message(char *out, size_t len, const cocoon_kube_response *resp)
@@ -151,6 +169,7 @@ static void *rec_main(void *arg)
 
 		if (r->stop)
 			break;
+		stats_round(r->stats, rc, patched);
 		if (rc == 0) {
 			if (failures || !ok_logged)
 				nlog_info("node capacity is in place", "{s:s,s:s,s:I,s:i}", "node", r->node, "resource",
@@ -183,7 +202,7 @@ static void *rec_main(void *arg)
 }
 
 int cocoon_epcrec_start(cocoon_epcrec **out, cocoon_kube_config *kc, const char *node, uint64_t epc_bytes,
-                        unsigned resync_s)
+                        unsigned resync_s, cocoon_epcrec_stats *stats)
 {
 	cocoon_epcrec *r = calloc(1, sizeof(*r));
 	pthread_condattr_t ca;
@@ -197,6 +216,7 @@ int cocoon_epcrec_start(cocoon_epcrec **out, cocoon_kube_config *kc, const char 
 	memset(kc, 0, sizeof(*kc));
 	r->epc_bytes = epc_bytes;
 	r->resync_s = resync_s;
+	r->stats = stats;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

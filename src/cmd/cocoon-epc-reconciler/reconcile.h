@@ -12,12 +12,20 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "kube.h"
+#include "metrics_http.h"
+
+/* What the reconciler thread reports to /metrics and /healthz (main.c owns it). */
+typedef struct {
+	cocoon_metric *rounds, *patches, *failures, *last_success;
+	_Atomic int64_t last_round_ms; /* monotonic end of the last round, 0 before the first */
+	atomic_int last_ok;            /* 1 when the last round succeeded */
+} cocoon_epcrec_stats;
 
 typedef struct cocoon_epcrec cocoon_epcrec;
 
-/* Starts the reconciler thread; it takes ownership of *kc. */
+/* Starts the reconciler thread; it takes ownership of *kc. stats may be NULL; it must outlive the thread. */
 int cocoon_epcrec_start(cocoon_epcrec **out, cocoon_kube_config *kc, const char *node, uint64_t epc_bytes,
-                        unsigned resync_s);
+                        unsigned resync_s, cocoon_epcrec_stats *stats);
 /* The kubelet restarted: re-check at 1, 2, 4, 8 and 16 s, then as usual. */
 void cocoon_epcrec_kick(cocoon_epcrec *r);
 /* Stops (aborting a request in flight) and frees. */

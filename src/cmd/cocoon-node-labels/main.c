@@ -10,12 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <jansson.h>
 #include "common/util.h"
 #include "x86cpuid.h"
 #include "labels.h"
 #include "flags.h"
+#include "loop.h"
+#include "metrics_http.h"
 #include "nlog.h"
 
 #define DEFAULT_OUTPUT "/etc/kubernetes/node-feature-discovery/features.d/cocoon"
@@ -23,7 +28,7 @@
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_CONFIG = 2 };
 
 typedef struct {
-	const char *output, *cpuid_file, *dev_root, *sysfs_root, *configfs_root;
+	const char *output, *cpuid_file, *dev_root, *sysfs_root, *configfs_root, *metrics_listen;
 	unsigned interval_s;
 	int log_level;
 } options;
@@ -38,6 +43,8 @@ static void usage(const char *argv0)
 	       "  --dev-root DIR         device nodes (default /dev)\n"
 	       "  --sysfs-root DIR       sysfs (default /sys)\n"
 	       "  --configfs-root DIR    configfs (default /sys/kernel/config)\n"
+	       "  --metrics-listen HOST:PORT  serve /metrics, /healthz and /readyz over HTTP\n"
+	       "                         (default off; needs --interval > 0)\n"
 	       "  --log-level LEVEL      debug, info, warn or error (default info)\n"
 	       "  --help\n",
 	       argv0, DEFAULT_OUTPUT);
@@ -49,7 +56,8 @@ static int parse_args(options *o, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },     { "interval", required_argument, NULL, 'i' },
 		{ "cpuid-file", required_argument, NULL, 'c' }, { "dev-root", required_argument, NULL, 'd' },
 		{ "sysfs-root", required_argument, NULL, 's' }, { "configfs-root", required_argument, NULL, 'f' },
-		{ "log-level", required_argument, NULL, 'l' },  { "help", no_argument, NULL, 'h' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "metrics-listen", required_argument, NULL, 'm' },  { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -70,6 +78,7 @@ static int parse_args(options *o, int argc, char **argv)
 		case 'd': o->dev_root = optarg; break;
 		case 's': o->sysfs_root = optarg; break;
 		case 'f': o->configfs_root = optarg; break;
+		case 'm': o->metrics_listen = optarg; break;
 		case 'i':
 			if ((err = cocoon_flag_uint(&v, "--interval", optarg, 0, 86400)) != 0)
 				return err;
@@ -87,6 +96,9 @@ static int parse_args(options *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cocoon_error_set(COCOON_EINVAL, "unexpected argument '%s'", argv[optind]);
+	if (o->metrics_listen && o->interval_s == 0)
+		return cocoon_error_set(COCOON_EINVAL, "--metrics-listen needs --interval > 0: a one-shot run has no "
+		                                       "endpoint to serve");
 	return 0;
 }
 
@@ -113,6 +125,127 @@ static int write_once(const options *o, const cocoon_cpuid *cpuid)
 	return rc;
 }
 
+/* The daemon mode: one write every interval, on the shared loop that also serves /metrics. */
+typedef struct {
+	const options *o;
+	const cocoon_cpuid *cpuid;
+	cocoon_loop *loop;
+	cocoon_watch sig;
+	cocoon_timer tick;
+	cocoon_metrics *metrics;
+	cocoon_metric *m_runs, *m_failures, *m_last_success;
+	cocoon_mhttp *http;
+	int ran, last_ok;
+} daemon_state;
+
+static void run_once(daemon_state *d)
+{
+	int rc = write_once(d->o, d->cpuid);
+
+	d->ran = 1;
+	d->last_ok = rc == 0;
+	cocoon_metric_inc(d->m_runs);
+	if (rc == 0) {
+		cocoon_metric_set(d->m_last_success, (int64_t)time(NULL));
+	} else {
+		cocoon_metric_inc(d->m_failures);
+		nlog_error("cannot write the node features", "{s:s,s:i}", "error", cocoon_error_last()->message,
+		           "retry_in_seconds", (int)d->o->interval_s);
+	}
+}
+
+static void on_tick(cocoon_timer *t)
+{
+	daemon_state *d = t->ctx;
+
+	run_once(d);
+	cocoon_loop_timer_arm(d->loop, &d->tick, (uint64_t)d->o->interval_s * 1000);
+}
+
+static void on_signal(cocoon_watch *w, uint32_t events)
+{
+	daemon_state *d = w->ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		nlog_info("shutting down", "{s:i}", "signal", (int)si.ssi_signo);
+	cocoon_loop_stop(d->loop);
+}
+
+/* Live: the loop answers (the writes run on it). Ready: the last write succeeded. */
+static int labels_health(void *ctx, int ready, char *why, size_t why_len)
+{
+	daemon_state *d = ctx;
+
+	if (ready && !d->last_ok) {
+		snprintf(why, why_len, "%s", d->ran ? "the last write of the feature file failed (see the log)"
+		                                    : "no write yet");
+		return 1;
+	}
+	return 0;
+}
+
+static int metrics_setup(daemon_state *d)
+{
+	cocoon_metrics *m;
+	int rc;
+
+	if ((rc = cocoon_metrics_new(&d->metrics)) != 0)
+		return rc;
+	m = d->metrics;
+	d->m_runs = cocoon_metrics_counter(m, "cocoon_node_labels_runs_total", NULL,
+	                                   "Probe-and-write runs, successful or not.");
+	d->m_failures = cocoon_metrics_counter(m, "cocoon_node_labels_failures_total", NULL,
+	                                       "Runs that could not probe or write the feature file.");
+	d->m_last_success = cocoon_metrics_gauge(m, "cocoon_node_labels_last_success_timestamp_seconds", NULL,
+	                                         "Unix time of the last successful write; 0 before one.");
+	if (!d->m_last_success)
+		return cocoon_error_set(COCOON_EINTERNAL, "metrics registry full");
+	if (!d->o->metrics_listen)
+		return 0;
+	if ((rc = cocoon_mhttp_start(&d->http, d->loop, d->o->metrics_listen, m, labels_health, d)) != 0)
+		return rc;
+	nlog_info("metrics listening", "{s:s,s:i}", "address", d->o->metrics_listen, "port",
+	          cocoon_mhttp_port(d->http));
+	return 0;
+}
+
+static int serve(const options *o, const cocoon_cpuid *cpuid, const sigset_t *set)
+{
+	daemon_state d;
+	int code = EXIT_RUNTIME;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.cpuid = cpuid;
+	d.sig.fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	d.sig.fn = on_signal;
+	d.sig.ctx = &d;
+	d.tick.fn = on_tick;
+	d.tick.ctx = &d;
+	if (d.sig.fd < 0 || cocoon_loop_new(&d.loop) != 0 || cocoon_loop_watch_add(d.loop, &d.sig, EPOLLIN) != 0) {
+		nlog_error("cannot set up the event loop", "{s:s}", "error", strerror(errno));
+		goto done;
+	}
+	if (metrics_setup(&d) != 0) {
+		nlog_error("cannot serve metrics", "{s:s}", "error", cocoon_error_last()->message);
+		code = cocoon_error_last()->code == COCOON_EINVAL ? EXIT_CONFIG : EXIT_RUNTIME;
+		goto done;
+	}
+	cocoon_loop_timer_arm(d.loop, &d.tick, 0);
+	code = cocoon_loop_run(d.loop) == 0 ? EXIT_OK : EXIT_RUNTIME;
+done:
+	if (d.loop)
+		cocoon_loop_timer_cancel(d.loop, &d.tick);
+	cocoon_mhttp_stop(d.http);
+	cocoon_metrics_free(d.metrics);
+	if (d.sig.fd >= 0)
+		close(d.sig.fd);
+	cocoon_loop_free(d.loop);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	options o;
@@ -124,6 +257,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	cocoon_nlog_init("cocoon-node-labels", COCOON_NLOG_INFO);
 	memset(&o, 0, sizeof(o));
 	if (parse_args(&o, argc, argv) != 0 || cocoon_cpuid_open(&cpuid, o.cpuid_file) != 0) {
@@ -131,26 +265,13 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	cocoon_nlog_init("cocoon-node-labels", o.log_level);
-	for (;;) {
-		struct timespec ts = { (time_t)o.interval_s, 0 };
-		int rc = write_once(&o, &cpuid);
-
-		if (rc != 0) {
-			nlog_error("cannot write the node features", "{s:s,s:i}", "error", cocoon_error_last()->message,
-			           "retry_in_seconds", (int)o.interval_s);
-			if (o.interval_s == 0) {
-				code = EXIT_RUNTIME;
-				break;
-			}
-		}
-		code = EXIT_OK;
-		if (o.interval_s == 0)
-			break;
-		if (sigtimedwait(&set, NULL, &ts) > 0) {
-			nlog_info("shutting down", NULL);
-			break;
-		}
+	if (o.interval_s == 0) {
+		code = write_once(&o, &cpuid) == 0 ? EXIT_OK : EXIT_RUNTIME;
+		if (code != EXIT_OK)
+			nlog_error("cannot write the node features", "{s:s}", "error", cocoon_error_last()->message);
+		goto done;
 	}
+	code = serve(&o, &cpuid, &set);
 done:
 	cocoon_cpuid_close(&cpuid);
 	return code;

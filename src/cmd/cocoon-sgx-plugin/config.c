@@ -16,7 +16,7 @@
 enum {
 	OPT_PLUGIN_DIR = 256, OPT_DEV_ROOT, OPT_SYSFS_ROOT, OPT_CPUID_FILE, OPT_RESOURCES, OPT_ENCLAVE_LIMIT,
 	OPT_PROVISION_LIMIT, OPT_QUOTE_HELPER, OPT_AESMD_DIR, OPT_WAIT, OPT_HEALTH, OPT_LOG_LEVEL, OPT_CONFIG,
-	OPT_PROBE, OPT_HELP, OPT_VERSION
+	OPT_PROBE, OPT_HELP, OPT_VERSION, OPT_METRICS
 };
 
 static const struct option long_opts[] = {
@@ -31,6 +31,7 @@ static const struct option long_opts[] = {
 	{ "aesmd-dir", required_argument, NULL, OPT_AESMD_DIR },
 	{ "wait-without-sgx", no_argument, NULL, OPT_WAIT },
 	{ "health-interval-ms", required_argument, NULL, OPT_HEALTH },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "probe", no_argument, NULL, OPT_PROBE },
@@ -55,6 +56,7 @@ void cocoon_plugin_config_usage(const char *argv0)
 	       "  --cpuid-file FILE         read CPUID from a `cpuid -1 -r` dump\n"
 	       "  --wait-without-sgx        stay running (idle) on a node without SGX\n"
 	       "  --health-interval-ms MS   device-node re-check period (default 5000)\n"
+	       "  --metrics-listen HOST:PORT  serve /metrics, /healthz and /readyz over HTTP (default off)\n"
 	       "  --log-level LEVEL         debug, info, warn or error (default info)\n"
 	       "  --config FILE             JSON configuration; flags override it\n"
 	       "  --probe                   print what SGX discovery finds as JSON and exit\n"
@@ -151,6 +153,7 @@ static int apply(cocoon_plugin_config *cfg, int id, const char *what, const char
 	case OPT_WAIT: cfg->wait_without_sgx = 1; return 0;
 	case OPT_HEALTH: return parse_uint(&cfg->health_interval_ms, what, v, 100, 600000);
 	case OPT_LOG_LEVEL: return set_log_level(cfg, what, v);
+	case OPT_METRICS: return set_str(&cfg->metrics_listen, v);
 	case OPT_PROBE: cfg->probe = 1; return 0;
 	default: return cocoon_error_set(COCOON_EINTERNAL, "unhandled option %d", id);
 	}
@@ -173,6 +176,7 @@ static const struct {
 	{ "wait_without_sgx", OPT_WAIT, JSON_TRUE },
 	{ "health_interval_ms", OPT_HEALTH, JSON_INTEGER },
 	{ "log_level", OPT_LOG_LEVEL, JSON_STRING },
+	{ "metrics_listen", OPT_METRICS, JSON_STRING },
 };
 
 static int apply_json_value(cocoon_plugin_config *cfg, const char *path, const char *key, int id, json_type type,
@@ -355,5 +359,6 @@ void cocoon_plugin_config_free(cocoon_plugin_config *cfg)
 	free(cfg->sysfs_root);
 	free(cfg->cpuid_file);
 	free(cfg->aesmd_dir);
+	free(cfg->metrics_listen);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -24,6 +24,7 @@ typedef struct {
 	unsigned health_interval_ms;
 	unsigned register_timeout_ms;
 	int log_level;
+	char *metrics_listen;  /* NULL: no metrics endpoint */
 	int probe;              /* print the discovery as JSON and exit */
 	int help, version;
 } cocoon_plugin_config;

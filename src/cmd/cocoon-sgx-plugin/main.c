@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 		nlog_info("no SGX on this node: advertising nothing", "{s:b,s:I,s:s}", "cpuid_sgx", sgx.sgx, "epc_bytes",
 		          (json_int_t)sgx.epc_bytes, "next",
 		          cfg.wait_without_sgx ? "idling until stopped (--wait-without-sgx)" : "exiting");
-		code = cfg.wait_without_sgx ? cocoon_plugin_idle() : COCOON_PLUGIN_EXIT_OK;
+		code = cfg.wait_without_sgx ? cocoon_plugin_idle(&cfg) : COCOON_PLUGIN_EXIT_OK;
 		goto done;
 	}
 	{

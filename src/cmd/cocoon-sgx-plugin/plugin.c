@@ -16,6 +16,7 @@
 #include "devid.h"
 #include "grpc.h"
 #include "loop.h"
+#include "metrics_http.h"
 #include "nlog.h"
 #include "plugin.h"
 #include "resource.h"
@@ -47,6 +48,9 @@ typedef struct {
 	cocoon_grpc_stream *watchers[MAX_WATCHERS];
 	size_t nwatchers;
 	int healthy;
+	char labels[96]; /* resource="..." for this resource's metrics */
+	cocoon_metric *m_devices, *m_healthy, *m_registered, *m_allocate, *m_allocate_err, *m_law, *m_reg_ok,
+	        *m_reg_fail;
 } pres;
 
 struct cocoon_plugin {
@@ -59,6 +63,9 @@ struct cocoon_plugin {
 	int wd_plugin, wd_dev;
 	cocoon_timer health_timer, dir_timer;
 	cocoon_watch sig;
+	cocoon_metrics *metrics;
+	cocoon_metric *m_kubelet_restarts;
+	cocoon_mhttp *http;
 };
 
 static const char *const method_names[] = {
@@ -123,6 +130,7 @@ static void health_probe(plugin *p)
 		if (!r->enabled || h == r->healthy)
 			continue;
 		r->healthy = h;
+		cocoon_metric_set(r->m_healthy, h);
 		nlog_info("device health changed", "{s:s,s:s,s:I}", "resource", r->res.name, "health",
 		          h ? "Healthy" : "Unhealthy", "devices", (json_int_t)r->res.count);
 		res_broadcast(r);
@@ -168,6 +176,7 @@ static void on_list_and_watch(pres *r, cocoon_grpc_stream *s)
 		return;
 	}
 	r->watchers[r->nwatchers++] = s;
+	cocoon_metric_inc(r->m_law);
 	cocoon_grpc_stream_set_user(s, r);
 	nlog_info("ListAndWatch started", "{s:s,s:I,s:I,s:s}", "resource", r->res.name, "devices",
 	          (json_int_t)r->res.count, "bytes", (json_int_t)cocoon_grpc_msg_payload_len(m), "health",
@@ -192,8 +201,11 @@ static void on_call(void *ctx, cocoon_grpc_stream *s, const char *method, const 
 		rc = cocoon_res_preferred(&m, &r->res, msg, len);
 	} else if (strcmp(method, method_names[3]) == 0) {
 		rc = cocoon_res_allocate(&m, &r->res, r->healthy, msg, len);
+		cocoon_metric_inc(r->m_allocate);
 		if (rc == 0)
 			nlog_debug("allocated", "{s:s}", "resource", r->res.name);
+		else
+			cocoon_metric_inc(r->m_allocate_err);
 	} else if (strcmp(method, method_names[4]) == 0) {
 		rc = cocoon_res_prestart(&m, &r->res, msg, len);
 	} else {
@@ -333,12 +345,15 @@ static void on_registered(void *ctx, int status, const char *message, const uint
 	r->reg = NULL;
 	if (status == COCOON_GRPC_OK) {
 		r->registered = 1;
+		cocoon_metric_set(r->m_registered, 1);
+		cocoon_metric_inc(r->m_reg_ok);
 		r->attempts = 0;
 		r->backoff_ms = BACKOFF_MIN_MS;
 		nlog_info("registered with the kubelet", "{s:s,s:s,s:I}", "resource", r->res.name, "endpoint",
 		          r->res.socket, "devices", (json_int_t)r->res.count);
 		return;
 	}
+	cocoon_metric_inc(r->m_reg_fail);
 	nlog_error("the kubelet did not accept the registration; retrying", "{s:s,s:s,s:s,s:i}", "resource",
 	           r->res.name, "status", cocoon_grpc_status_name(status), "error", message ? message : "",
 	           "retry_in_ms", (int)r->backoff_ms);
@@ -357,6 +372,7 @@ static void reg_start(pres *r)
 	}
 	cocoon_loop_timer_cancel(r->p->loop, &r->reg_timer);
 	r->registered = 0;
+	cocoon_metric_set(r->m_registered, 0);
 	r->attempts++;
 	if ((rc = cocoon_res_register_request(&req, &len, &r->res)) == 0)
 		rc = cocoon_grpc_call_start(&r->reg, r->p->loop, r->p->kubelet_sock, "/v1beta1.Registration/Register", req,
@@ -368,6 +384,7 @@ static void reg_start(pres *r)
 			nlog_warn("kubelet not reachable; will register when kubelet.sock appears", "{s:s,s:s,s:i}",
 			          "resource", r->res.name, "error", cocoon_error_last()->message, "retry_in_ms",
 			          (int)r->backoff_ms);
+		cocoon_metric_inc(r->m_reg_fail);
 		reg_retry_later(r);
 	}
 }
@@ -413,6 +430,7 @@ static void watches_add(plugin *p)
 static void kubelet_restarted(plugin *p)
 {
 	nlog_info("kubelet.sock created: the kubelet (re)started; registering again", NULL);
+	cocoon_metric_inc(p->m_kubelet_restarts);
 	for (int i = 0; i < COCOON_RES_COUNT; i++) {
 		pres *r = &p->res[i];
 		if (!r->enabled)
@@ -531,6 +549,73 @@ static uint32_t epc_mib_devices(const cocoon_sgx_info *sgx)
 	return max;
 }
 
+/* ---- metrics and health (docs/sgx-plugin.md, "Metrics and health") ---- */
+
+static void res_metrics(plugin *p, pres *r)
+{
+	cocoon_metrics *m = p->metrics;
+	const char *l = r->labels;
+
+	snprintf(r->labels, sizeof(r->labels), "resource=\"%s\"", r->res.name);
+	r->m_devices = cocoon_metrics_gauge(m, "cocoon_sgx_plugin_devices", l, "Devices advertised to the kubelet.");
+	r->m_healthy = cocoon_metrics_gauge(m, "cocoon_sgx_plugin_healthy", l,
+	                                    "1 when the resource's devices are Healthy (device nodes present).");
+	r->m_registered = cocoon_metrics_gauge(m, "cocoon_sgx_plugin_registered", l,
+	                                       "1 while the kubelet has accepted the registration.");
+	r->m_reg_ok = cocoon_metrics_counter(m, "cocoon_sgx_plugin_registrations_total", l,
+	                                     "Registrations the kubelet accepted.");
+	r->m_reg_fail = cocoon_metrics_counter(m, "cocoon_sgx_plugin_registration_failures_total", l,
+	                                       "Registration attempts that failed (kubelet down or refusing).");
+	r->m_law = cocoon_metrics_counter(m, "cocoon_sgx_plugin_list_and_watch_total", l,
+	                                  "ListAndWatch streams opened.");
+	r->m_allocate = cocoon_metrics_counter(m, "cocoon_sgx_plugin_allocate_total", l, "Allocate calls.");
+	r->m_allocate_err = cocoon_metrics_counter(m, "cocoon_sgx_plugin_allocate_errors_total", l,
+	                                           "Allocate calls refused (unknown device, unhealthy, malformed).");
+	cocoon_metric_set(r->m_devices, r->res.count);
+	cocoon_metric_set(r->m_healthy, r->healthy);
+}
+
+/* Live: every enabled resource has its socket. Ready: and the kubelet accepted every registration. */
+static int plugin_health(void *ctx, int ready, char *why, size_t why_len)
+{
+	plugin *p = ctx;
+
+	for (int i = 0; i < COCOON_RES_COUNT; i++) {
+		const pres *r = &p->res[i];
+		if (!r->enabled)
+			continue;
+		if (r->listen.fd < 0) {
+			snprintf(why, why_len, "%s: plugin socket not served", r->res.name);
+			return 1;
+		}
+		if (ready && !r->registered) {
+			snprintf(why, why_len, "%s: not registered with the kubelet", r->res.name);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int metrics_start(plugin *p)
+{
+	int rc;
+
+	p->m_kubelet_restarts = cocoon_metrics_counter(p->metrics, "cocoon_sgx_plugin_kubelet_restarts_total", NULL,
+	                                               "kubelet restarts seen (kubelet.sock created).");
+	cocoon_metric_set(cocoon_metrics_gauge(p->metrics, "cocoon_sgx_plugin_sgx_present", NULL,
+	                                       "1 when this node has SGX and the plugin serves it."),
+	                  1);
+	if (!p->m_kubelet_restarts)
+		return cocoon_error_set(COCOON_EINTERNAL, "metrics registry full");
+	if (!p->cfg->metrics_listen)
+		return 0;
+	if ((rc = cocoon_mhttp_start(&p->http, p->loop, p->cfg->metrics_listen, p->metrics, plugin_health, p)) != 0)
+		return rc;
+	nlog_info("metrics listening", "{s:s,s:i}", "address", p->cfg->metrics_listen, "port",
+	          cocoon_mhttp_port(p->http));
+	return 0;
+}
+
 static int setup(plugin *p, const cocoon_sgx_info *sgx)
 {
 	const cocoon_plugin_config *cfg = p->cfg;
@@ -538,7 +623,7 @@ static int setup(plugin *p, const cocoon_sgx_info *sgx)
 	sigset_t set;
 	int rc, fd;
 
-	if ((rc = cocoon_loop_new(&p->loop)) != 0)
+	if ((rc = cocoon_loop_new(&p->loop)) != 0 || (rc = cocoon_metrics_new(&p->metrics)) != 0)
 		return rc;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -576,6 +661,7 @@ static int setup(plugin *p, const cocoon_sgx_info *sgx)
 		if (!r->enabled)
 			continue;
 		r->healthy = res_healthy(p, r);
+		res_metrics(p, r);
 		snprintf(r->path, sizeof(r->path), "%s/%s", cfg->plugin_dir, r->res.socket);
 		if (socket_answers(r->path))
 			return cocoon_error_set(COCOON_EIO,
@@ -608,6 +694,8 @@ static int setup(plugin *p, const cocoon_sgx_info *sgx)
 		nlog_warn("cannot watch the device directory; relying on the periodic check", "{s:s,s:s}", "dev_root",
 		          cfg->dev_root, "error", strerror(errno));
 	cocoon_loop_timer_arm(p->loop, &p->health_timer, cfg->health_interval_ms);
+	if ((rc = metrics_start(p)) != 0)
+		return rc;
 
 	for (int i = 0; i < COCOON_RES_COUNT; i++)
 		if (p->res[i].enabled)
@@ -631,6 +719,8 @@ static void teardown(plugin *p)
 			listen_close(r);
 		cocoon_grpc_server_free(r->srv);
 	}
+	cocoon_mhttp_stop(p->http);
+	cocoon_metrics_free(p->metrics);
 	if (p->inotify.fd >= 0)
 		close(p->inotify.fd);
 	if (p->sig.fd >= 0)
@@ -662,15 +752,21 @@ int cocoon_plugin_run(const cocoon_plugin_config *cfg, const cocoon_sgx_info *sg
 	return rc == 0 ? COCOON_PLUGIN_EXIT_OK : COCOON_PLUGIN_EXIT_RUNTIME;
 }
 
-int cocoon_plugin_idle(void)
+int cocoon_plugin_idle(const cocoon_plugin_config *cfg)
 {
-	sigset_t set;
-	int sig = 0;
+	cocoon_metrics *m = NULL;
+	int rc;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigwait(&set, &sig) == 0)
-		nlog_info("shutting down", "{s:i}", "signal", sig);
+	if ((rc = cocoon_metrics_new(&m)) == 0) {
+		cocoon_metric_set(cocoon_metrics_gauge(m, "cocoon_sgx_plugin_sgx_present", NULL,
+		                                       "1 when this node has SGX and the plugin serves it."),
+		                  0);
+		rc = cocoon_mhttp_idle(cfg->metrics_listen, m);
+	}
+	cocoon_metrics_free(m);
+	if (rc != 0) {
+		nlog_error("cannot serve metrics", "{s:s}", "error", cocoon_error_last()->message);
+		return rc == COCOON_EINVAL ? COCOON_PLUGIN_EXIT_CONFIG : COCOON_PLUGIN_EXIT_RUNTIME;
+	}
 	return COCOON_PLUGIN_EXIT_OK;
 }

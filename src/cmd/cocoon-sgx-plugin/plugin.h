@@ -14,7 +14,8 @@
  * SIGTERM and SIGINT must already be blocked in every thread. */
 int cocoon_plugin_run(const cocoon_plugin_config *cfg, const cocoon_sgx_info *sgx);
 
-/* Idles until SIGTERM/SIGINT (a node without SGX, --wait-without-sgx). */
-int cocoon_plugin_idle(void);
+/* Idles until SIGTERM/SIGINT (a node without SGX, --wait-without-sgx), serving
+ * --metrics-listen with /healthz and /readyz 200 so probes leave the pod alone. */
+int cocoon_plugin_idle(const cocoon_plugin_config *cfg);
 
 #endif

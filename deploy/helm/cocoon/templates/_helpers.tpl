@@ -84,3 +84,29 @@ nodeAffinity:
 {{- include "cocoon.name" (dict "root" . "component" "webhook-tls") -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The node daemons' --metrics-listen endpoint: the container port and probes on
+/healthz (liveness: the event loop answers) and /readyz (readiness: the
+daemon's essential action succeeded; docs/sgx-plugin.md). Call with
+dict "name" <port name> "port" <number>.
+*/}}
+{{- define "cocoon.metricsEndpoint" -}}
+ports:
+  - name: {{ .name }}
+    containerPort: {{ .port }}
+    protocol: TCP
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: {{ .name }}
+  periodSeconds: 10
+  timeoutSeconds: 3
+  failureThreshold: 6
+readinessProbe:
+  httpGet:
+    path: /readyz
+    port: {{ .name }}
+  periodSeconds: 10
+  timeoutSeconds: 3
+{{- end }}
