@@ -125,5 +125,8 @@ int cocoon_quote_parse(cocoon_quote *out, cocoon_failure *f, const uint8_t *buf,
 /* Decoders for the fixed-size report structures; p has exactly the size. */
 void cocoon_sgx_report_decode(cocoon_sgx_report *out, const uint8_t *p);
 void cocoon_td_report_decode(cocoon_td_report *out, const uint8_t *p, cocoon_body_type type);
+/* The normalized SGX or TDX claims of a verified quote into r (sets has_claims). */
+struct cocoon_result;
+void cocoon_quote_claims_fill(struct cocoon_result *r, const cocoon_quote *q);
 
 #endif

@@ -660,7 +660,8 @@ static int appraise(cocoon_failure *f, const cocoon_quote *q, const cocoon_verif
 	return 0;
 }
 
-static void fill_claims(cocoon_result *r, const cocoon_quote *q)
+/* Exported to src/lib/vtpm, which fills the same claims from a TD quote it verified. */
+void cocoon_quote_claims_fill(cocoon_result *r, const cocoon_quote *q)
 {
 	r->has_claims = 1;
 	if (q->body_type == COCOON_BODY_SGX) {
@@ -752,7 +753,7 @@ int cocoon_verifier_verify_dcap(cocoon_result *r, cocoon_verifier *v, const uint
 	is_tdx = q.header.tee_type == COCOON_TEE_TYPE_TDX;
 	r->tee = is_tdx ? COCOON_TEE_TDX : COCOON_TEE_SGX;
 	r->quote_version = q.header.version;
-	fill_claims(r, &q);
+	cocoon_quote_claims_fill(r, &q);
 
 	if (memcmp(q.header.qe_vendor_id, cocoon_intel_qe_vendor_id, 16) != 0) {
 		char hex[33];

@@ -175,25 +175,6 @@ static int verify_offline(cocoon_failure *f, X509 *root, const cocoon_quote *q)
 	return 0;
 }
 
-static void fill_tdx_claims(cocoon_result *r, const cocoon_quote *q)
-{
-	cocoon_tdx_claims *c = &r->tdx;
-
-	r->has_claims = 1;
-	memcpy(c->mrtd, q->td.mr_td, 48);
-	memcpy(c->rtmr, q->td.rtmr, sizeof(c->rtmr));
-	memcpy(c->mr_config_id, q->td.mr_config_id, 48);
-	memcpy(c->mr_owner, q->td.mr_owner, 48);
-	memcpy(c->mr_owner_config, q->td.mr_owner_config, 48);
-	memcpy(c->td_attributes, q->td.td_attributes, 8);
-	memcpy(c->xfam, q->td.xfam, 8);
-	memcpy(c->tee_tcb_svn, q->td.tee_tcb_svn, 16);
-	memcpy(c->mr_seam, q->td.mr_seam, 48);
-	memcpy(c->mr_signer_seam, q->td.mr_signer_seam, 48);
-	memcpy(c->report_data, q->td.report_data, 64);
-	c->debug = (q->td.td_attributes[0] & 0x01) != 0;
-}
-
 int cocoon_vtpm_verify_tdx(cocoon_result *result, cocoon_verifier *v, const cocoon_hcl_report *h,
                            const cocoon_vtpm_evidence *ev, const cocoon_vtpm_inputs *in,
                            const cocoon_verify_options *opts, int *hw_verified)
@@ -211,7 +192,7 @@ int cocoon_vtpm_verify_tdx(cocoon_result *result, cocoon_verifier *v, const coco
 		return reject(result, &f);
 	}
 	result->quote_version = q.header.version;
-	fill_tdx_claims(result, &q);
+	cocoon_quote_claims_fill(result, &q);
 	/* The quote's REPORTDATA equals the TDREPORT's, whose binding the caller checked. */
 	if ((err = compare_report(&f, h->hw_report, &q)) != 0)
 		return err == COCOON_EREJECT ? reject(result, &f) : err;
